@@ -1,0 +1,312 @@
+//! The metadata datastore: pins, the MFS root, IPNS records, peers and the like.
+//!
+//! Keys are byte strings, by convention Kubo's slash-separated names
+//! (`/local/filesroot`, `/pins/...`). Every write is atomic and durable when it
+//! returns. [`Datastore`] is the seam for other backends; [`RedbDatastore`] is
+//! the default, [`MemDatastore`] serves tests.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use redb::{ReadableDatabase, TableDefinition};
+use thiserror::Error;
+
+/// A datastore failure.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum DatastoreError {
+    #[error("datastore {path}: {message}")]
+    Backend { path: PathBuf, message: String },
+    #[error("datastore opened read-only")]
+    ReadOnly,
+    #[error("datastore lock poisoned")]
+    Poisoned,
+}
+
+/// One operation of an atomic batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    Put(Vec<u8>, Vec<u8>),
+    Delete(Vec<u8>),
+}
+
+/// Operations applied all together or not at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    ops: Vec<Op>,
+}
+
+impl Batch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn put(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) -> &mut Self {
+        self.ops.push(Op::Put(key.into(), value.into()));
+        self
+    }
+
+    pub fn delete(&mut self, key: impl Into<Vec<u8>>) -> &mut Self {
+        self.ops.push(Op::Delete(key.into()));
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+}
+
+/// A key-value store with atomic batches and ordered prefix scans.
+pub trait Datastore: Send + Sync + 'static {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, DatastoreError>;
+
+    fn has(&self, key: &[u8]) -> Result<bool, DatastoreError> {
+        Ok(self.get(key)?.is_some())
+    }
+
+    /// Applies a batch atomically; it is durable when this returns.
+    fn commit(&self, batch: Batch) -> Result<(), DatastoreError>;
+
+    fn put(&self, key: &[u8], value: &[u8]) -> Result<(), DatastoreError> {
+        let mut b = Batch::new();
+        b.put(key, value);
+        self.commit(b)
+    }
+
+    fn delete(&self, key: &[u8]) -> Result<(), DatastoreError> {
+        let mut b = Batch::new();
+        b.delete(key);
+        self.commit(b)
+    }
+
+    /// Visits the entries whose key starts with `prefix`, in key order, from one
+    /// consistent snapshot, until `f` breaks.
+    fn scan(
+        &self,
+        prefix: &[u8],
+        f: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
+    ) -> Result<(), DatastoreError>;
+
+    /// Bytes the store takes on disk.
+    fn disk_usage(&self) -> Result<u64, DatastoreError>;
+}
+
+const KV: TableDefinition<&[u8], &[u8]> = TableDefinition::new("kv-v1");
+
+enum Db {
+    ReadWrite(redb::Database),
+    ReadOnly(redb::ReadOnlyDatabase),
+}
+
+/// The default datastore: one redb file.
+pub struct RedbDatastore {
+    path: PathBuf,
+    db: Db,
+}
+
+impl RedbDatastore {
+    fn err(path: &Path) -> impl Fn(String) -> DatastoreError + '_ {
+        move |message| DatastoreError::Backend { path: path.to_path_buf(), message }
+    }
+
+    /// Creates the file if needed and opens it for writing.
+    pub fn open(path: &Path) -> Result<Self, DatastoreError> {
+        let e = Self::err(path);
+        let db = redb::Database::create(path).map_err(|x| e(x.to_string()))?;
+        // Make sure the table exists so readers never see "table missing".
+        let tx = db.begin_write().map_err(|x| e(x.to_string()))?;
+        tx.open_table(KV).map_err(|x| e(x.to_string()))?;
+        tx.commit().map_err(|x| e(x.to_string()))?;
+        Ok(Self { path: path.to_path_buf(), db: Db::ReadWrite(db) })
+    }
+
+    /// Opens an existing file for reading only; other readers may share it.
+    pub fn open_read_only(path: &Path) -> Result<Self, DatastoreError> {
+        let e = Self::err(path);
+        let db = redb::ReadOnlyDatabase::open(path).map_err(|x| e(x.to_string()))?;
+        Ok(Self { path: path.to_path_buf(), db: Db::ReadOnly(db) })
+    }
+
+    fn read_tx(&self) -> Result<redb::ReadTransaction, DatastoreError> {
+        let e = Self::err(&self.path);
+        match &self.db {
+            Db::ReadWrite(db) => db.begin_read().map_err(|x| e(x.to_string())),
+            Db::ReadOnly(db) => db.begin_read().map_err(|x| e(x.to_string())),
+        }
+    }
+}
+
+impl Datastore for RedbDatastore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, DatastoreError> {
+        let e = Self::err(&self.path);
+        let tx = self.read_tx()?;
+        let table = tx.open_table(KV).map_err(|x| e(x.to_string()))?;
+        let v = table.get(key).map_err(|x| e(x.to_string()))?;
+        Ok(v.map(|v| v.value().to_vec()))
+    }
+
+    fn commit(&self, batch: Batch) -> Result<(), DatastoreError> {
+        let Db::ReadWrite(db) = &self.db else {
+            return Err(DatastoreError::ReadOnly);
+        };
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let e = Self::err(&self.path);
+        let tx = db.begin_write().map_err(|x| e(x.to_string()))?;
+        {
+            let mut table = tx.open_table(KV).map_err(|x| e(x.to_string()))?;
+            for op in batch.ops {
+                match op {
+                    Op::Put(k, v) => {
+                        table.insert(k.as_slice(), v.as_slice()).map_err(|x| e(x.to_string()))?;
+                    }
+                    Op::Delete(k) => {
+                        table.remove(k.as_slice()).map_err(|x| e(x.to_string()))?;
+                    }
+                }
+            }
+        }
+        tx.commit().map_err(|x| e(x.to_string()))
+    }
+
+    fn scan(
+        &self,
+        prefix: &[u8],
+        f: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
+    ) -> Result<(), DatastoreError> {
+        let e = Self::err(&self.path);
+        let tx = self.read_tx()?;
+        let table = tx.open_table(KV).map_err(|x| e(x.to_string()))?;
+        for item in table.range(prefix..).map_err(|x| e(x.to_string()))? {
+            let (k, v) = item.map_err(|x| e(x.to_string()))?;
+            let k = k.value();
+            if !k.starts_with(prefix) {
+                break;
+            }
+            if f(k, v.value()).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn disk_usage(&self) -> Result<u64, DatastoreError> {
+        std::fs::metadata(&self.path)
+            .map(|m| m.len())
+            .map_err(|x| Self::err(&self.path)(x.to_string()))
+    }
+}
+
+/// An in-memory datastore for tests and `--offline` throwaway nodes.
+#[derive(Default)]
+pub struct MemDatastore {
+    map: RwLock<BTreeMap<Vec<u8>, Vec<u8>>>,
+}
+
+impl MemDatastore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Datastore for MemDatastore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, DatastoreError> {
+        Ok(self.map.read().map_err(|_| DatastoreError::Poisoned)?.get(key).cloned())
+    }
+
+    fn commit(&self, batch: Batch) -> Result<(), DatastoreError> {
+        let mut m = self.map.write().map_err(|_| DatastoreError::Poisoned)?;
+        for op in batch.ops {
+            match op {
+                Op::Put(k, v) => {
+                    m.insert(k, v);
+                }
+                Op::Delete(k) => {
+                    m.remove(&k);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn scan(
+        &self,
+        prefix: &[u8],
+        f: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
+    ) -> Result<(), DatastoreError> {
+        let m = self.map.read().map_err(|_| DatastoreError::Poisoned)?;
+        for (k, v) in m.range(prefix.to_vec()..) {
+            if !k.starts_with(prefix) || f(k, v).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn disk_usage(&self) -> Result<u64, DatastoreError> {
+        Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conformance(ds: &dyn Datastore) {
+        assert_eq!(ds.get(b"/a").unwrap(), None);
+        ds.put(b"/a", b"1").unwrap();
+        ds.put(b"/b/1", b"x").unwrap();
+        ds.put(b"/b/2", b"y").unwrap();
+        ds.put(b"/c", b"z").unwrap();
+        assert_eq!(ds.get(b"/a").unwrap(), Some(b"1".to_vec()));
+        assert!(ds.has(b"/c").unwrap());
+        let mut seen = Vec::new();
+        ds.scan(b"/b/", &mut |k, v| {
+            seen.push((k.to_vec(), v.to_vec()));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(seen, vec![(b"/b/1".to_vec(), b"x".to_vec()), (b"/b/2".to_vec(), b"y".to_vec())]);
+        let mut first = None;
+        ds.scan(b"/", &mut |k, _| {
+            first = Some(k.to_vec());
+            ControlFlow::Break(())
+        })
+        .unwrap();
+        assert_eq!(first, Some(b"/a".to_vec()));
+        let mut b = Batch::new();
+        b.delete(b"/a".to_vec()).put(b"/d".to_vec(), b"w".to_vec());
+        ds.commit(b).unwrap();
+        assert_eq!(ds.get(b"/a").unwrap(), None);
+        assert_eq!(ds.get(b"/d").unwrap(), Some(b"w".to_vec()));
+    }
+
+    #[test]
+    fn mem_conformance() {
+        conformance(&MemDatastore::new());
+    }
+
+    #[test]
+    fn redb_conformance_and_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ds.redb");
+        {
+            let ds = RedbDatastore::open(&p).unwrap();
+            conformance(&ds);
+        }
+        let ro = RedbDatastore::open_read_only(&p).unwrap();
+        assert_eq!(ro.get(b"/d").unwrap(), Some(b"w".to_vec()));
+        assert!(matches!(ro.put(b"/x", b"y"), Err(DatastoreError::ReadOnly)));
+    }
+}
