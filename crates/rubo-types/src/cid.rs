@@ -19,30 +19,34 @@ pub use cid::Version;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum CidError {
-    #[error("cid too short")]
+    #[error("invalid cid: cid too short")]
     TooShort,
-    #[error("invalid multibase prefix {0:?}: selected encoding not supported")]
+    #[error("invalid cid: selected encoding not supported")]
     UnknownBase(char),
-    #[error("invalid {base} encoding")]
+    #[error("invalid cid: illegal {base} data")]
     BadEncoding { base: &'static str },
-    #[error("invalid cid version {0}")]
+    #[error("invalid cid: input isn't valid multihash")]
+    BadV0String,
+    #[error("invalid cid: expected 1 as the cid version number, got: {0}")]
     BadVersion(u64),
-    #[error("malformed varint in cid")]
+    #[error("invalid cid: malformed or non-minimal varint")]
     BadVarint,
-    #[error("multihash length {declared} does not match the {actual} digest bytes present")]
+    #[error("invalid cid: length greater than remaining number of bytes in buffer")]
     BadDigestLength { declared: u64, actual: usize },
-    #[error("multihash digest of {0} bytes is longer than the 128-byte maximum")]
+    #[error("invalid cid: multihash digest of {0} bytes is longer than the 128-byte maximum")]
     DigestTooLong(u64),
-    #[error("{0} trailing bytes after cid")]
+    #[error("invalid cid: trailing bytes in data buffer passed to cid Cast")]
     TrailingBytes(usize),
-    #[error("CIDv0 must be a base58btc sha2-256 dag-pb multihash")]
+    #[error("invalid cid: not enough bytes for cid v0")]
     BadV0,
-    #[error("CIDv0 cannot be specified in CIDv1 format")]
+    #[error("invalid cid: CIDv0 cannot be specified in CIDv1 format")]
     ExplicitV0,
     #[error("CIDv0 can only be encoded in base58btc")]
     V0Base,
     #[error("can't convert non-dag-pb nodes to cidv0")]
     NotDagPb,
+    #[error("cannot convert to CIDv0: requires a 32-byte sha2-256 multihash")]
+    NotV0Hash,
 }
 
 /// Parses a CID string: a CIDv0 (`Qm...`) or a multibase-prefixed CIDv1.
@@ -54,20 +58,16 @@ pub fn parse_cid(s: &str) -> Result<Cid, CidError> {
     if s.len() == 46 && s.starts_with("Qm") {
         let bytes = Base::Base58Btc
             .decode(s)
-            .map_err(|_| CidError::BadEncoding { base: "base58btc" })?;
-        return cid_from_bytes(&bytes);
+            .map_err(|_| CidError::BadV0String)?;
+        return cid_from_bytes(&bytes).map_err(|_| CidError::BadV0String);
     }
     let prefix = s.chars().next().ok_or(CidError::TooShort)?;
-    let base = Base::from_code(prefix).map_err(|_| CidError::UnknownBase(prefix))?;
+    let base = crate::multibase::from_prefix(prefix).ok_or(CidError::UnknownBase(prefix))?;
     let bytes = base
         .decode(&s[prefix.len_utf8()..])
         .map_err(|_| CidError::BadEncoding { base: crate::multibase::name_of(base) })?;
-    let cid = cid_from_bytes(&bytes)?;
-    if cid.version() == Version::V0 {
-        // A bare multihash in a multibase string is not a CID.
-        return Err(CidError::BadV0);
-    }
-    Ok(cid)
+    // As in go-cid, a multibase string holding a bare sha2-256 multihash is a CIDv0.
+    cid_from_bytes(&bytes)
 }
 
 /// Parses binary CID bytes, which must be exactly one CID.
@@ -159,9 +159,9 @@ pub fn to_v0(cid: &Cid) -> Result<Cid, CidError> {
         return Err(CidError::NotDagPb);
     }
     if cid.hash().code() != hash::SHA2_256 || cid.hash().size() != 32 {
-        return Err(CidError::BadV0);
+        return Err(CidError::NotV0Hash);
     }
-    Cid::new_v0(*cid.hash()).map_err(|_| CidError::BadV0)
+    Cid::new_v0(*cid.hash()).map_err(|_| CidError::NotV0Hash)
 }
 
 /// The multibase a CID string was written in (base58btc for CIDv0).
@@ -169,7 +169,7 @@ pub fn string_base(s: &str) -> Option<Base> {
     if s.len() == 46 && s.starts_with("Qm") {
         return Some(Base::Base58Btc);
     }
-    Base::from_code(s.chars().next()?).ok()
+    crate::multibase::from_prefix(s.chars().next()?)
 }
 
 #[cfg(test)]
@@ -197,7 +197,21 @@ mod tests {
         assert_eq!(parse_cid("x"), Err(CidError::TooShort));
         assert!(matches!(parse_cid("!abc"), Err(CidError::UnknownBase('!'))));
         assert!(matches!(parse_cid("bafy!!"), Err(CidError::BadEncoding { .. })));
-        assert!(matches!(parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3N0"), Err(CidError::BadEncoding { .. })));
+        assert_eq!(
+            parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3N0"),
+            Err(CidError::BadV0String)
+        );
+        // go-cid vectors (see Kubo's cid.Decode): a wrapped bare multihash is a CIDv0.
+        assert_eq!(
+            parse_cid("zQmRN6wdp1S2A5EtjW9A3M1vKSBuQQGcgvuhoMUoEz4iiT5").unwrap().to_string(),
+            "QmRN6wdp1S2A5EtjW9A3M1vKSBuQQGcgvuhoMUoEz4iiT5"
+        );
+        assert_eq!(parse_cid("bafkqaakbii"), Err(CidError::TrailingBytes(1)));
+        assert_eq!(parse_cid("bciqcz4snxjp3biyoe3ua"), Err(CidError::BadDigestLength { declared: 32, actual: 10 }));
+        assert_eq!(
+            parse_cid("notacid").unwrap_err().to_string(),
+            "invalid cid: selected encoding not supported"
+        );
         // trailing bytes after a valid CID
         let v1 = parse_cid("bafkreibmlvvgdyihetgocpof6xk64kjjzdeq2e4c7hqs3krdheosk4tgj4").unwrap();
         let mut b = v1.to_bytes();

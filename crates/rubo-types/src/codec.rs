@@ -22,6 +22,7 @@ pub const IPLD_CODECS: &[(u64, &str)] = &[
     (0x78, "git-raw"),
     (0x7b, "torrent-info"),
     (0x7c, "torrent-file"),
+    (0x80, "blake3-hashseq"),
     (0x81, "leofcoin-block"),
     (0x82, "leofcoin-tx"),
     (0x83, "leofcoin-pr"),
@@ -52,14 +53,15 @@ pub const IPLD_CODECS: &[(u64, &str)] = &[
     (0xfa, "swarm-manifest"),
     (0xfb, "swarm-feed"),
     (0xfc, "beeson"),
-    (0x0129, "dag-json"),
-    (0x0130, "swhid-1-snp"),
-    (0x0200, "json"),
-    (0x3e0000, "rdfc-1"),
-    (0x3f42, "json-jcs"),
+    (0x129, "dag-json"),
+    (0x1f0, "swhid-1-snp"),
+    (0x200, "json"),
+    (0xb403, "rdfc-1"),
+    (0xb601, "json-jcs"),
 ];
 
 /// Codecs rubo can decode and validate, besides accepting any IPLD code in CIDs.
+/// (`cid codecs --supported`; Kubo also lists its git-raw and dag-jose plugins.)
 pub const SUPPORTED: &[u64] = &[CBOR, RAW, DAG_PB, DAG_CBOR, LIBP2P_KEY, DAG_JSON, JSON];
 
 /// go-multicodec's name for an IPLD code.
@@ -67,12 +69,21 @@ pub fn name_of(code: u64) -> Option<&'static str> {
     IPLD_CODECS.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
 }
 
-/// The code for a codec name. Also accepts `identity`, which is a multicodec but not IPLD.
+/// The code for a codec name, or a number (`85`, `0x55`) as go-multicodec's
+/// `Code.Set` accepts. Also accepts `identity`, a multicodec that is not IPLD.
 pub fn code_of(name: &str) -> Option<u64> {
     if name == "identity" {
         return Some(IDENTITY);
     }
-    IPLD_CODECS.iter().find(|(_, n)| *n == name).map(|(c, _)| *c)
+    if let Some((c, _)) = IPLD_CODECS.iter().find(|(_, n)| *n == name) {
+        return Some(*c);
+    }
+    let num = match name.strip_prefix("0x").or_else(|| name.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok()?,
+        None => name.parse::<u64>().ok()?,
+    };
+    let reserved = (0x30_0000..=0x3f_ffff).contains(&num);
+    (reserved || name_of(num).is_some()).then_some(num)
 }
 
 /// A printable name: the table's, or the hex code.

@@ -89,9 +89,6 @@ pub fn name_of(code: u64) -> Option<String> {
         DBL_SHA2_256 => "dbl-sha2-256",
         MD5 => "md5",
         SHA2_256_TRUNC254_PADDED => "sha2-256-trunc254-padded",
-        SHA2_224 => "sha2-224",
-        SHA2_512_224 => "sha2-512-224",
-        SHA2_512_256 => "sha2-512-256",
         X11 => "x11",
         POSEIDON_BLS12_381_A2_FC1 => "poseidon-bls12_381-a2-fc1",
         c if (BLAKE2B_MIN..=BLAKE2B_MAX).contains(&c) => {
@@ -128,9 +125,6 @@ pub fn code_of(name: &str) -> Result<u64, HashError> {
         "dbl-sha2-256" => DBL_SHA2_256,
         "md5" => MD5,
         "sha2-256-trunc254-padded" => SHA2_256_TRUNC254_PADDED,
-        "sha2-224" => SHA2_224,
-        "sha2-512-224" => SHA2_512_224,
-        "sha2-512-256" => SHA2_512_256,
         "x11" => X11,
         "poseidon-bls12_381-a2-fc1" => POSEIDON_BLS12_381_A2_FC1,
         other => {
