@@ -15,9 +15,9 @@ use crate::flatfs::{FlatFs, FlatFsError, KeyEntry};
 pub enum BlockstoreError {
     /// The bytes on disk do not hash to the CID: never served.
     #[error("block {cid} is corrupt: the stored data does not match its hash")]
-    Corrupt { cid: Cid },
+    Corrupt { cid: Box<Cid> },
     #[error("cannot hash block {cid}: {reason}")]
-    Unverifiable { cid: Cid, reason: String },
+    Unverifiable { cid: Box<Cid>, reason: String },
     #[error(transparent)]
     FlatFs(#[from] FlatFsError),
     #[error("block store lock poisoned")]
@@ -57,7 +57,12 @@ pub trait Blockstore: Send + Sync + 'static {
     fn delete(&self, cid: &Cid) -> Result<bool, BlockstoreError>;
 
     /// Lists every stored block. Streams: does not hold the list in memory.
-    fn keys(&self) -> Result<Box<dyn Iterator<Item = Result<StoredKey, BlockstoreError>> + Send + '_>, BlockstoreError>;
+    fn keys(
+        &self,
+    ) -> Result<
+        Box<dyn Iterator<Item = Result<StoredKey, BlockstoreError>> + Send + '_>,
+        BlockstoreError,
+    >;
 
     /// Bytes of block data stored.
     fn disk_usage(&self) -> Result<u64, BlockstoreError>;
@@ -75,8 +80,13 @@ fn identity_block(cid: &Cid) -> Block {
 fn verified(cid: &Cid, data: Vec<u8>) -> Result<Block, BlockstoreError> {
     match hash::verify(cid.hash(), &data) {
         Ok(true) => Ok(Block::new_unchecked(*cid, data)),
-        Ok(false) => Err(BlockstoreError::Corrupt { cid: *cid }),
-        Err(e) => Err(BlockstoreError::Unverifiable { cid: *cid, reason: e.to_string() }),
+        Ok(false) => Err(BlockstoreError::Corrupt {
+            cid: Box::new(*cid),
+        }),
+        Err(e) => Err(BlockstoreError::Unverifiable {
+            cid: Box::new(*cid),
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -134,7 +144,12 @@ impl Blockstore for FsBlockstore {
         Ok(self.fs.delete(cid.hash())?)
     }
 
-    fn keys(&self) -> Result<Box<dyn Iterator<Item = Result<StoredKey, BlockstoreError>> + Send + '_>, BlockstoreError> {
+    fn keys(
+        &self,
+    ) -> Result<
+        Box<dyn Iterator<Item = Result<StoredKey, BlockstoreError>> + Send + '_>,
+        BlockstoreError,
+    > {
         let it = self.fs.keys()?.map(|e| match e {
             Ok(KeyEntry::Block { mh, .. }) => Ok(StoredKey::Block(mh)),
             Ok(KeyEntry::Foreign(p)) => Ok(StoredKey::Foreign(p.display().to_string())),
@@ -161,7 +176,10 @@ impl MemBlockstore {
 
     /// Replaces stored bytes without checks (tests use it to corrupt blocks).
     pub fn put_raw(&self, mh: Multihash, data: Bytes) -> Result<(), BlockstoreError> {
-        self.map.write().map_err(|_| BlockstoreError::Poisoned)?.insert(mh, data);
+        self.map
+            .write()
+            .map_err(|_| BlockstoreError::Poisoned)?
+            .insert(mh, data);
         Ok(())
     }
 }
@@ -171,26 +189,46 @@ impl Blockstore for MemBlockstore {
         if is_identity(cid) {
             return Ok(Some(identity_block(cid)));
         }
-        let data = self.map.read().map_err(|_| BlockstoreError::Poisoned)?.get(cid.hash()).cloned();
+        let data = self
+            .map
+            .read()
+            .map_err(|_| BlockstoreError::Poisoned)?
+            .get(cid.hash())
+            .cloned();
         match data {
             Some(d) => match hash::verify(cid.hash(), &d) {
                 Ok(true) => Ok(Some(Block::new_unchecked(*cid, d))),
-                Ok(false) => Err(BlockstoreError::Corrupt { cid: *cid }),
-                Err(e) => Err(BlockstoreError::Unverifiable { cid: *cid, reason: e.to_string() }),
+                Ok(false) => Err(BlockstoreError::Corrupt {
+                    cid: Box::new(*cid),
+                }),
+                Err(e) => Err(BlockstoreError::Unverifiable {
+                    cid: Box::new(*cid),
+                    reason: e.to_string(),
+                }),
             },
             None => Ok(None),
         }
     }
 
     fn get_raw(&self, mh: &Multihash) -> Result<Option<Vec<u8>>, BlockstoreError> {
-        Ok(self.map.read().map_err(|_| BlockstoreError::Poisoned)?.get(mh).map(|b| b.to_vec()))
+        Ok(self
+            .map
+            .read()
+            .map_err(|_| BlockstoreError::Poisoned)?
+            .get(mh)
+            .map(|b| b.to_vec()))
     }
 
     fn size(&self, cid: &Cid) -> Result<Option<u64>, BlockstoreError> {
         if is_identity(cid) {
             return Ok(Some(cid.hash().size() as u64));
         }
-        Ok(self.map.read().map_err(|_| BlockstoreError::Poisoned)?.get(cid.hash()).map(|b| b.len() as u64))
+        Ok(self
+            .map
+            .read()
+            .map_err(|_| BlockstoreError::Poisoned)?
+            .get(cid.hash())
+            .map(|b| b.len() as u64))
     }
 
     fn put_many(&self, blocks: &[Block]) -> Result<usize, BlockstoreError> {
@@ -205,16 +243,38 @@ impl Blockstore for MemBlockstore {
     }
 
     fn delete(&self, cid: &Cid) -> Result<bool, BlockstoreError> {
-        Ok(self.map.write().map_err(|_| BlockstoreError::Poisoned)?.remove(cid.hash()).is_some())
+        Ok(self
+            .map
+            .write()
+            .map_err(|_| BlockstoreError::Poisoned)?
+            .remove(cid.hash())
+            .is_some())
     }
 
-    fn keys(&self) -> Result<Box<dyn Iterator<Item = Result<StoredKey, BlockstoreError>> + Send + '_>, BlockstoreError> {
-        let keys: Vec<_> = self.map.read().map_err(|_| BlockstoreError::Poisoned)?.keys().copied().collect();
+    fn keys(
+        &self,
+    ) -> Result<
+        Box<dyn Iterator<Item = Result<StoredKey, BlockstoreError>> + Send + '_>,
+        BlockstoreError,
+    > {
+        let keys: Vec<_> = self
+            .map
+            .read()
+            .map_err(|_| BlockstoreError::Poisoned)?
+            .keys()
+            .copied()
+            .collect();
         Ok(Box::new(keys.into_iter().map(|k| Ok(StoredKey::Block(k)))))
     }
 
     fn disk_usage(&self) -> Result<u64, BlockstoreError> {
-        Ok(self.map.read().map_err(|_| BlockstoreError::Poisoned)?.values().map(|b| b.len() as u64).sum())
+        Ok(self
+            .map
+            .read()
+            .map_err(|_| BlockstoreError::Poisoned)?
+            .values()
+            .map(|b| b.len() as u64)
+            .sum())
     }
 }
 
@@ -225,7 +285,14 @@ mod tests {
     use rubo_types::{Version, codec};
 
     fn blk(data: &'static [u8]) -> Block {
-        Block::encode(Bytes::from_static(data), codec::RAW, hash::SHA2_256, None, Version::V1).unwrap()
+        Block::encode(
+            Bytes::from_static(data),
+            codec::RAW,
+            hash::SHA2_256,
+            None,
+            Version::V1,
+        )
+        .unwrap()
     }
 
     fn conformance(bs: &dyn Blockstore) {
@@ -266,7 +333,10 @@ mod tests {
         bs.put(&c).unwrap();
         let path = bs.flatfs().path_of(c.cid().hash());
         std::fs::write(&path, b"precioux").unwrap();
-        assert!(matches!(bs.get(c.cid()), Err(BlockstoreError::Corrupt { .. })));
+        assert!(matches!(
+            bs.get(c.cid()),
+            Err(BlockstoreError::Corrupt { .. })
+        ));
         assert_eq!(bs.disk_usage().unwrap(), 5 + 8);
     }
 }

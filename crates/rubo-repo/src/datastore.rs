@@ -66,6 +66,9 @@ impl Batch {
     }
 }
 
+/// A scan visitor: gets each key and value, says whether to go on.
+pub type Visitor<'a> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'a;
+
 /// A key-value store with atomic batches and ordered prefix scans.
 pub trait Datastore: Send + Sync + 'static {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, DatastoreError>;
@@ -91,11 +94,7 @@ pub trait Datastore: Send + Sync + 'static {
 
     /// Visits the entries whose key starts with `prefix`, in key order, from one
     /// consistent snapshot, until `f` breaks.
-    fn scan(
-        &self,
-        prefix: &[u8],
-        f: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
-    ) -> Result<(), DatastoreError>;
+    fn scan(&self, prefix: &[u8], f: &mut Visitor<'_>) -> Result<(), DatastoreError>;
 
     /// Bytes the store takes on disk.
     fn disk_usage(&self) -> Result<u64, DatastoreError>;
@@ -116,7 +115,10 @@ pub struct RedbDatastore {
 
 impl RedbDatastore {
     fn err(path: &Path) -> impl Fn(String) -> DatastoreError + '_ {
-        move |message| DatastoreError::Backend { path: path.to_path_buf(), message }
+        move |message| DatastoreError::Backend {
+            path: path.to_path_buf(),
+            message,
+        }
     }
 
     /// Creates the file if needed and opens it for writing.
@@ -127,14 +129,20 @@ impl RedbDatastore {
         let tx = db.begin_write().map_err(|x| e(x.to_string()))?;
         tx.open_table(KV).map_err(|x| e(x.to_string()))?;
         tx.commit().map_err(|x| e(x.to_string()))?;
-        Ok(Self { path: path.to_path_buf(), db: Db::ReadWrite(db) })
+        Ok(Self {
+            path: path.to_path_buf(),
+            db: Db::ReadWrite(db),
+        })
     }
 
     /// Opens an existing file for reading only; other readers may share it.
     pub fn open_read_only(path: &Path) -> Result<Self, DatastoreError> {
         let e = Self::err(path);
         let db = redb::ReadOnlyDatabase::open(path).map_err(|x| e(x.to_string()))?;
-        Ok(Self { path: path.to_path_buf(), db: Db::ReadOnly(db) })
+        Ok(Self {
+            path: path.to_path_buf(),
+            db: Db::ReadOnly(db),
+        })
     }
 
     fn read_tx(&self) -> Result<redb::ReadTransaction, DatastoreError> {
@@ -169,7 +177,9 @@ impl Datastore for RedbDatastore {
             for op in batch.ops {
                 match op {
                     Op::Put(k, v) => {
-                        table.insert(k.as_slice(), v.as_slice()).map_err(|x| e(x.to_string()))?;
+                        table
+                            .insert(k.as_slice(), v.as_slice())
+                            .map_err(|x| e(x.to_string()))?;
                     }
                     Op::Delete(k) => {
                         table.remove(k.as_slice()).map_err(|x| e(x.to_string()))?;
@@ -180,11 +190,7 @@ impl Datastore for RedbDatastore {
         tx.commit().map_err(|x| e(x.to_string()))
     }
 
-    fn scan(
-        &self,
-        prefix: &[u8],
-        f: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
-    ) -> Result<(), DatastoreError> {
+    fn scan(&self, prefix: &[u8], f: &mut Visitor<'_>) -> Result<(), DatastoreError> {
         let e = Self::err(&self.path);
         let tx = self.read_tx()?;
         let table = tx.open_table(KV).map_err(|x| e(x.to_string()))?;
@@ -222,7 +228,12 @@ impl MemDatastore {
 
 impl Datastore for MemDatastore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, DatastoreError> {
-        Ok(self.map.read().map_err(|_| DatastoreError::Poisoned)?.get(key).cloned())
+        Ok(self
+            .map
+            .read()
+            .map_err(|_| DatastoreError::Poisoned)?
+            .get(key)
+            .cloned())
     }
 
     fn commit(&self, batch: Batch) -> Result<(), DatastoreError> {
@@ -240,11 +251,7 @@ impl Datastore for MemDatastore {
         Ok(())
     }
 
-    fn scan(
-        &self,
-        prefix: &[u8],
-        f: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
-    ) -> Result<(), DatastoreError> {
+    fn scan(&self, prefix: &[u8], f: &mut Visitor<'_>) -> Result<(), DatastoreError> {
         let m = self.map.read().map_err(|_| DatastoreError::Poisoned)?;
         for (k, v) in m.range(prefix.to_vec()..) {
             if !k.starts_with(prefix) || f(k, v).is_break() {
@@ -277,7 +284,13 @@ mod tests {
             ControlFlow::Continue(())
         })
         .unwrap();
-        assert_eq!(seen, vec![(b"/b/1".to_vec(), b"x".to_vec()), (b"/b/2".to_vec(), b"y".to_vec())]);
+        assert_eq!(
+            seen,
+            vec![
+                (b"/b/1".to_vec(), b"x".to_vec()),
+                (b"/b/2".to_vec(), b"y".to_vec())
+            ]
+        );
         let mut first = None;
         ds.scan(b"/", &mut |k, _| {
             first = Some(k.to_vec());

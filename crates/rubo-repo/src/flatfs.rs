@@ -38,7 +38,11 @@ const MAX_OPEN_IN_BATCH: usize = 256;
 #[non_exhaustive]
 pub enum FlatFsError {
     #[error("{op} {path}: {source}")]
-    Io { op: &'static str, path: PathBuf, source: io::Error },
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
     #[error("flatfs: unsupported sharding function {0:?}")]
     BadSharding(String),
     #[error("flatfs: {0} is not a flatfs directory (no SHARDING file)")]
@@ -85,7 +89,10 @@ impl Shard {
     /// Parses `/repo/flatfs/shard/v1/<kind>/<n>`.
     pub fn parse(s: &str) -> Result<Self, FlatFsError> {
         let bad = || FlatFsError::BadSharding(s.to_string());
-        let rest = s.trim().strip_prefix("/repo/flatfs/shard/v1/").ok_or_else(bad)?;
+        let rest = s
+            .trim()
+            .strip_prefix("/repo/flatfs/shard/v1/")
+            .ok_or_else(bad)?;
         let (kind, n) = rest.split_once('/').ok_or_else(bad)?;
         let n: usize = n.parse().map_err(|_| bad())?;
         if n == 0 || n > 16 {
@@ -156,7 +163,10 @@ pub struct FlatFs {
 
 impl std::fmt::Debug for FlatFs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FlatFs").field("root", &self.root).field("shard", &self.shard).finish()
+        f.debug_struct("FlatFs")
+            .field("root", &self.root)
+            .field("shard", &self.shard)
+            .finish()
     }
 }
 
@@ -300,7 +310,12 @@ impl FlatFs {
                     return Err(e);
                 }
             };
-            staged.push(Staged { file, tmp, dst, len: data.len() as u64 });
+            staged.push(Staged {
+                file,
+                tmp,
+                dst,
+                len: data.len() as u64,
+            });
         }
         if staged.is_empty() {
             return Ok(0);
@@ -363,10 +378,10 @@ impl FlatFs {
                 syncfs(&f, &self.root)?;
             }
         }
-        if let Ok(mut u) = self.usage.lock() {
-            if let Some(u) = u.as_mut() {
-                *u += added;
-            }
+        if let Ok(mut u) = self.usage.lock()
+            && let Some(u) = u.as_mut()
+        {
+            *u += added;
         }
         Ok(count)
     }
@@ -395,10 +410,10 @@ impl FlatFs {
         let len = fs::metadata(&path).map(|m| m.len()).ok();
         match fs::remove_file(&path) {
             Ok(()) => {
-                if let (Ok(mut u), Some(len)) = (self.usage.lock(), len) {
-                    if let Some(u) = u.as_mut() {
-                        *u = u.saturating_sub(len);
-                    }
+                if let (Ok(mut u), Some(len)) = (self.usage.lock(), len)
+                    && let Some(u) = u.as_mut()
+                {
+                    *u = u.saturating_sub(len);
                 }
                 Ok(true)
             }
@@ -430,15 +445,18 @@ impl FlatFs {
             shards.push(entry.path());
         }
         shards.sort();
-        Ok(KeyIter { shards, current: Vec::new() })
+        Ok(KeyIter {
+            shards,
+            current: Vec::new(),
+        })
     }
 
     /// Bytes of block data stored. Walks the directory once if not known.
     pub fn disk_usage(&self) -> Result<u64, FlatFsError> {
-        if let Ok(u) = self.usage.lock() {
-            if let Some(u) = *u {
-                return Ok(u);
-            }
+        if let Ok(u) = self.usage.lock()
+            && let Some(u) = *u
+        {
+            return Ok(u);
         }
         let mut total = 0u64;
         for item in self.keys()? {
@@ -468,7 +486,10 @@ impl FlatFs {
 /// One entry of a flatfs listing.
 #[derive(Debug)]
 pub enum KeyEntry {
-    Block { mh: Multihash, path: PathBuf },
+    Block {
+        mh: Multihash,
+        path: PathBuf,
+    },
     /// A file in a shard directory whose name is not a flatfs key.
     Foreign(PathBuf),
 }
@@ -485,7 +506,10 @@ impl Iterator for KeyIter {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some(path) = self.current.pop() {
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 let Some(key) = name.strip_suffix(EXT) else {
                     return Some(Ok(KeyEntry::Foreign(path)));
                 };
@@ -540,7 +564,10 @@ pub fn sync_dir(dir: &Path) -> Result<(), FlatFsError> {
 /// Replaces `path` with `data` atomically and durably.
 pub fn write_durably(path: &Path, data: &[u8]) -> Result<(), FlatFsError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let res = (|| {
         let mut f = File::create(&tmp)?;
@@ -606,7 +633,10 @@ mod tests {
         // From Kubo's v16 test repo: the empty directory block.
         let c = parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn").unwrap();
         let key = key_of(c.hash());
-        assert_eq!(key, "CIQFTFEEHEDF6KLBT32BFAGLXEZL4UWFNWM4LFTLMXQBCERZ6CMLX3Y");
+        assert_eq!(
+            key,
+            "CIQFTFEEHEDF6KLBT32BFAGLXEZL4UWFNWM4LFTLMXQBCERZ6CMLX3Y"
+        );
         assert_eq!(Shard::NextToLast(2).dir(&key), "X3");
         assert_eq!(multihash_of_key(&key), Some(*c.hash()));
         assert_eq!(Shard::Prefix(4).dir(&key), "CIQF");
@@ -614,7 +644,10 @@ mod tests {
         assert_eq!(Shard::NextToLast(2).dir("A"), "__");
         assert_eq!(Shard::NextToLast(2).dir("AB"), "_A");
         assert_eq!(Shard::Prefix(3).dir("A"), "A__");
-        assert_eq!(Shard::parse(DEFAULT_SHARDING).unwrap(), Shard::NextToLast(2));
+        assert_eq!(
+            Shard::parse(DEFAULT_SHARDING).unwrap(),
+            Shard::NextToLast(2)
+        );
         assert!(Shard::parse("/repo/flatfs/shard/v1/middle/2").is_err());
     }
 }

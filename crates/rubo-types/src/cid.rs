@@ -65,7 +65,9 @@ pub fn parse_cid(s: &str) -> Result<Cid, CidError> {
     let base = crate::multibase::from_prefix(prefix).ok_or(CidError::UnknownBase(prefix))?;
     let bytes = base
         .decode(&s[prefix.len_utf8()..])
-        .map_err(|_| CidError::BadEncoding { base: crate::multibase::name_of(base) })?;
+        .map_err(|_| CidError::BadEncoding {
+            base: crate::multibase::name_of(base),
+        })?;
     // As in go-cid, a multibase string holding a bare sha2-256 multihash is a CIDv0.
     cid_from_bytes(&bytes)
 }
@@ -113,7 +115,10 @@ pub fn cid_prefix_from_bytes(bytes: &[u8]) -> Result<(Cid, usize), CidError> {
     }
     let digest = bytes
         .get(pos..pos + len as usize)
-        .ok_or(CidError::BadDigestLength { declared: len, actual: bytes.len() - pos })?;
+        .ok_or(CidError::BadDigestLength {
+            declared: len,
+            actual: bytes.len() - pos,
+        })?;
     pos += len as usize;
     let mh = Multihash::wrap(code, digest).map_err(|_| CidError::DigestTooLong(len))?;
     Ok((Cid::new_v1(codec, mh), pos))
@@ -134,7 +139,10 @@ pub fn multihash_from_bytes(bytes: &[u8]) -> Result<Multihash, CidError> {
     }
     let rest = &bytes[pos..];
     if rest.len() != len as usize {
-        return Err(CidError::BadDigestLength { declared: len, actual: rest.len() });
+        return Err(CidError::BadDigestLength {
+            declared: len,
+            actual: rest.len(),
+        });
     }
     Multihash::wrap(code, rest).map_err(|_| CidError::DigestTooLong(len))
 }
@@ -196,18 +204,29 @@ mod tests {
         assert_eq!(parse_cid(""), Err(CidError::TooShort));
         assert_eq!(parse_cid("x"), Err(CidError::TooShort));
         assert!(matches!(parse_cid("!abc"), Err(CidError::UnknownBase('!'))));
-        assert!(matches!(parse_cid("bafy!!"), Err(CidError::BadEncoding { .. })));
+        assert!(matches!(
+            parse_cid("bafy!!"),
+            Err(CidError::BadEncoding { .. })
+        ));
         assert_eq!(
             parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3N0"),
             Err(CidError::BadV0String)
         );
         // go-cid vectors (see Kubo's cid.Decode): a wrapped bare multihash is a CIDv0.
         assert_eq!(
-            parse_cid("zQmRN6wdp1S2A5EtjW9A3M1vKSBuQQGcgvuhoMUoEz4iiT5").unwrap().to_string(),
+            parse_cid("zQmRN6wdp1S2A5EtjW9A3M1vKSBuQQGcgvuhoMUoEz4iiT5")
+                .unwrap()
+                .to_string(),
             "QmRN6wdp1S2A5EtjW9A3M1vKSBuQQGcgvuhoMUoEz4iiT5"
         );
         assert_eq!(parse_cid("bafkqaakbii"), Err(CidError::TrailingBytes(1)));
-        assert_eq!(parse_cid("bciqcz4snxjp3biyoe3ua"), Err(CidError::BadDigestLength { declared: 32, actual: 10 }));
+        assert_eq!(
+            parse_cid("bciqcz4snxjp3biyoe3ua"),
+            Err(CidError::BadDigestLength {
+                declared: 32,
+                actual: 10
+            })
+        );
         assert_eq!(
             parse_cid("notacid").unwrap_err().to_string(),
             "invalid cid: selected encoding not supported"
@@ -219,9 +238,15 @@ mod tests {
         assert_eq!(cid_from_bytes(&b), Err(CidError::TrailingBytes(1)));
         // truncated digest
         let b = v1.to_bytes();
-        assert!(matches!(cid_from_bytes(&b[..b.len() - 1]), Err(CidError::BadDigestLength { .. })));
+        assert!(matches!(
+            cid_from_bytes(&b[..b.len() - 1]),
+            Err(CidError::BadDigestLength { .. })
+        ));
         // version 2
-        assert_eq!(cid_from_bytes(&[2, 0x55, 0x12, 0x00]), Err(CidError::BadVersion(2)));
+        assert_eq!(
+            cid_from_bytes(&[2, 0x55, 0x12, 0x00]),
+            Err(CidError::BadVersion(2))
+        );
     }
 
     #[test]

@@ -56,9 +56,17 @@ pub enum HashError {
     #[error("potentially insecure hash functions not allowed")]
     NotAllowed,
     #[error("digest too small: {name} digest got {got} bytes, minimum {min}")]
-    DigestTooSmall { name: String, got: usize, min: usize },
+    DigestTooSmall {
+        name: String,
+        got: usize,
+        min: usize,
+    },
     #[error("digest too large: {name} digest got {got} bytes, maximum {max}")]
-    DigestTooLarge { name: String, got: usize, max: usize },
+    DigestTooLarge {
+        name: String,
+        got: usize,
+        max: usize,
+    },
     #[error("requested length was too large for digest")]
     LengthTooLarge,
     #[error("identity hash of {0} bytes exceeds the {MAX_IDENTITY_DIGEST_SIZE}-byte limit")]
@@ -135,7 +143,11 @@ pub fn code_of(name: &str) -> Result<u64, HashError> {
                 "blake2s" => (BLAKE2S_MIN, 256),
                 _ => return Err(unknown()),
             };
-            if bits == 0 || bits % 8 != 0 || bits > max || bits.to_string() != other[family.len() + 1..] {
+            if bits == 0
+                || !bits.is_multiple_of(8)
+                || bits > max
+                || bits.to_string() != other[family.len() + 1..]
+            {
                 return Err(unknown());
             }
             base + bits / 8 - 1
@@ -167,7 +179,10 @@ pub fn is_allowed(code: u64) -> bool {
         SHA2_256 | SHA2_512 | SHAKE_256 | DBL_SHA2_256 | BLAKE3 | IDENTITY | SHA3_224
         | SHA3_256 | SHA3_384 | SHA3_512 | KECCAK_224 | KECCAK_256 | KECCAK_384 | KECCAK_512
         | SHA1 => true,
-        c => (BLAKE2B_MIN + 19..=BLAKE2B_MAX).contains(&c) || (BLAKE2S_MIN + 19..=BLAKE2S_MAX).contains(&c),
+        c => {
+            (BLAKE2B_MIN + 19..=BLAKE2B_MAX).contains(&c)
+                || (BLAKE2S_MIN + 19..=BLAKE2S_MAX).contains(&c)
+        }
     }
 }
 
@@ -184,10 +199,18 @@ pub fn validate(code: u64, digest_len: usize) -> Result<(), HashError> {
         (MIN_DIGEST_SIZE, MAX_DIGEST_SIZE)
     };
     if digest_len < min {
-        return Err(HashError::DigestTooSmall { name: name(), got: digest_len, min });
+        return Err(HashError::DigestTooSmall {
+            name: name(),
+            got: digest_len,
+            min,
+        });
     }
     if digest_len > max {
-        return Err(HashError::DigestTooLarge { name: name(), got: digest_len, max });
+        return Err(HashError::DigestTooLarge {
+            name: name(),
+            got: digest_len,
+            max,
+        });
     }
     Ok(())
 }
@@ -195,8 +218,22 @@ pub fn validate(code: u64, digest_len: usize) -> Result<(), HashError> {
 /// Every code rubo can compute, in code order (what `cid hashes --supported` lists).
 pub fn implemented_codes() -> Vec<u64> {
     let mut v = vec![
-        IDENTITY, SHA1, SHA2_256, SHA2_512, SHA3_512, SHA3_384, SHA3_256, SHA3_224, SHAKE_128,
-        SHAKE_256, KECCAK_224, KECCAK_256, KECCAK_384, KECCAK_512, BLAKE3, DBL_SHA2_256,
+        IDENTITY,
+        SHA1,
+        SHA2_256,
+        SHA2_512,
+        SHA3_512,
+        SHA3_384,
+        SHA3_256,
+        SHA3_224,
+        SHAKE_128,
+        SHAKE_256,
+        KECCAK_224,
+        KECCAK_256,
+        KECCAK_384,
+        KECCAK_512,
+        BLAKE3,
+        DBL_SHA2_256,
     ];
     v.extend(BLAKE2B_MIN..=BLAKE2B_MAX);
     v.extend(BLAKE2S_MIN..=BLAKE2S_MAX);
@@ -351,7 +388,11 @@ impl Hasher {
                 out
             }
         };
-        let digest = if len < full.len() { &full[..len] } else { &full[..] };
+        let digest = if len < full.len() {
+            &full[..len]
+        } else {
+            &full[..]
+        };
         Multihash::wrap(self.code, digest).map_err(|_| HashError::LengthTooLarge)
     }
 }
@@ -408,7 +449,10 @@ mod tests {
             hex_digest(SHA2_256, b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        assert_eq!(hex_digest(SHA1, b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            hex_digest(SHA1, b"abc"),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
         assert_eq!(
             hex_digest(SHA3_256, b"abc"),
             "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532"
@@ -449,8 +493,14 @@ mod tests {
     fn truncation_and_limits() {
         let mh = digest(SHA2_256, Some(20), b"x").unwrap();
         assert_eq!(mh.size(), 20);
-        assert_eq!(&digest(SHA2_256, None, b"x").unwrap().digest()[..20], mh.digest());
-        assert_eq!(Hasher::new(SHA2_256, Some(33)).err(), Some(HashError::LengthTooLarge));
+        assert_eq!(
+            &digest(SHA2_256, None, b"x").unwrap().digest()[..20],
+            mh.digest()
+        );
+        assert_eq!(
+            Hasher::new(SHA2_256, Some(33)).err(),
+            Some(HashError::LengthTooLarge)
+        );
         // XOFs may be extended
         assert_eq!(digest(BLAKE3, Some(64), b"x").unwrap().size(), 64);
         assert!(identity(&[0u8; 128]).is_ok());

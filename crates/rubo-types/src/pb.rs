@@ -217,7 +217,17 @@ mod tests {
 
     #[test]
     fn varint_roundtrip_edges() {
-        for v in [0u64, 1, 127, 128, 300, 16383, 16384, u32::MAX as u64, u64::MAX] {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            16383,
+            16384,
+            u32::MAX as u64,
+            u64::MAX,
+        ] {
             let mut b = Vec::new();
             put_uvarint(&mut b, v);
             assert_eq!(b.len(), uvarint_len(v));
@@ -237,7 +247,10 @@ mod tests {
 
     #[test]
     fn minimal_varint() {
-        assert_eq!(get_uvarint_minimal(&[0x80, 0x00]), Err(PbError::VarintOverflow));
+        assert_eq!(
+            get_uvarint_minimal(&[0x80, 0x00]),
+            Err(PbError::VarintOverflow)
+        );
         assert_eq!(get_uvarint_minimal(&[0x80, 0x01]), Ok((128, 2)));
     }
 
