@@ -1,1 +1,345 @@
-fn main() {}
+//! `rubo`: the command line face of the node.
+//!
+//! Parses argv into a [`Request`], opens the repo as the command needs (or,
+//! for commands that need none, doesn't), runs the command's handler and
+//! prints its output with the command's text encoder. Exit status: 0 on
+//! success, 1 on any error, as Kubo's.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Arg, ArgAction, Command};
+use rubo_commands::output::Printer;
+use rubo_commands::registry::{self, ArgKind, Ctx, RepoUse};
+use rubo_commands::{CmdError, Encoding, Global, InputFile, Output, Request};
+use rubo_node::{LockMode, Node};
+
+const HELP_TEMPLATE: &str = "USAGE\n  {usage}\n\n{about-with-newline}\n{all-args}{after-help}";
+
+fn root() -> Command {
+    let root = Command::new("rubo")
+        .about("rubo - an IPFS node, compatible with Kubo")
+        .long_about(
+            "rubo - an IPFS node, compatible with Kubo's commands, repo layout and protocols.\n\n\
+             BASIC COMMANDS\n  init          Initialize local rubo configuration\n\n\
+             DATA STRUCTURE COMMANDS\n  block         Interact with raw blocks in the datastore\n  \
+             cid           Convert and discover properties of CIDs\n  multibase     Encode and decode data with Multibase format\n\n\
+             TOOL COMMANDS\n  config        Manage configuration\n  repo          Manipulate the rubo repository\n  \
+             version       Show rubo version information\n  id            Show info about rubo peers\n\n\
+             Use 'rubo <command> --help' to learn more about each command.\n\n\
+             rubo uses a repository in the local file system. By default, the repo is\n\
+             located at ~/.rubo. To change the repo location, set the $RUBO_PATH\n\
+             environment variable:\n\n    export RUBO_PATH=/path/to/rubo/repo\n\n\
+             EXIT STATUS\n\nThe CLI will exit with one of the following values:\n\n\
+             0     Successful execution.\n1     Failed executions.",
+        )
+        .disable_version_flag(true)
+        .subcommand_required(false)
+        .arg(
+            Arg::new("repo-dir")
+                .long("repo-dir")
+                .global(true)
+                .help("Path to the repository directory to use.")
+                .action(ArgAction::Set),
+        )
+        .arg(
+            Arg::new("enc")
+                .long("enc")
+                .alias("encoding")
+                .global(true)
+                .value_parser(["text", "json"])
+                .help("The encoding type the output should be encoded with (json, text)")
+                .action(ArgAction::Set),
+        )
+        .arg(
+            Arg::new("cid-base")
+                .long("cid-base")
+                .global(true)
+                .help("Multibase encoding used for version 1 CIDs in output.")
+                .action(ArgAction::Set),
+        )
+        .arg(
+            Arg::new("upgrade-cidv0-in-output")
+                .long("upgrade-cidv0-in-output")
+                .global(true)
+                .help("Upgrade version 0 to version 1 CIDs in output.")
+                .action(ArgAction::SetTrue),
+        )
+        .arg(
+            Arg::new("offline")
+                .long("offline")
+                .global(true)
+                .help("Run the command offline.")
+                .action(ArgAction::SetTrue),
+        )
+        .arg(
+            Arg::new("debug")
+                .short('D')
+                .long("debug")
+                .global(true)
+                .help("Operate in debug mode (RUST_LOG=debug).")
+                .action(ArgAction::SetTrue),
+        );
+    let tree = registry::build_tree(root);
+    with_template(tree)
+}
+
+fn with_template(cmd: Command) -> Command {
+    let subs: Vec<Command> = cmd.get_subcommands().cloned().collect();
+    let mut cmd = cmd.help_template(HELP_TEMPLATE);
+    for s in subs {
+        let name = s.get_name().to_string();
+        cmd = cmd.mut_subcommand(name, |_| with_template(s));
+    }
+    cmd
+}
+
+fn repo_path(m: &clap::ArgMatches) -> PathBuf {
+    if let Some(p) = m.get_one::<String>("repo-dir") {
+        return PathBuf::from(p);
+    }
+    if let Some(p) = std::env::var_os("RUBO_PATH").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    home.join(".rubo")
+}
+
+fn init_logging(debug: bool) {
+    let filter = if debug {
+        tracing_subscriber::EnvFilter::new("debug")
+    } else {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"))
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn main() -> ExitCode {
+    let mut cmd = root();
+    let matches = match cmd.try_get_matches_from_mut(std::env::args_os()) {
+        Ok(m) => m,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            return match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                    ExitCode::SUCCESS
+                }
+                _ => {
+                    let text = e.render().to_string();
+                    let text = text.strip_prefix("error: ").unwrap_or(&text);
+                    eprint!("Error: {text}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+    };
+    init_logging(matches.get_flag("debug"));
+    let (path, leaf_cmd, leaf_m) = registry::leaf(&cmd, &matches);
+    if path.is_empty() {
+        let _ = cmd.print_help();
+        return ExitCode::SUCCESS;
+    }
+    let spec_path = path.join(" ");
+    let Some(spec) = registry::find(&spec_path) else {
+        // A group without a handler: show its help.
+        let mut c = leaf_cmd.clone();
+        let _ = c.print_help();
+        return ExitCode::SUCCESS;
+    };
+
+    let mut req = Request::new(&path.iter().map(String::as_str).collect::<Vec<_>>());
+    registry::fill_request(leaf_cmd, leaf_m, &mut req);
+    req.global = Global {
+        repo_path: repo_path(&matches),
+        enc: match matches.get_one::<String>("enc").map(String::as_str) {
+            Some("json") => Encoding::Json,
+            _ => Encoding::Text,
+        },
+        cid_base: None,
+        upgrade_cidv0: matches.get_flag("upgrade-cidv0-in-output"),
+        offline: matches.get_flag("offline"),
+    };
+    if let Some(b) = matches.get_one::<String>("cid-base") {
+        match rubo_types::multibase::by_name(b) {
+            Some(base) => req.global.cid_base = Some(base),
+            None => {
+                eprintln!("Error: unsupported multibase encoding: {b}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    if let Err(e) = gather_inputs(spec.args, &mut req) {
+        eprintln!("Error: {e}");
+        return ExitCode::from(1);
+    }
+
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let tty = std::io::stderr().is_terminal();
+    let result = rt.block_on(async {
+        let ctx = match spec.repo_use(&req) {
+            RepoUse::None => Ctx::None,
+            use_ => {
+                let mode = if use_ == RepoUse::Write {
+                    LockMode::Exclusive
+                } else {
+                    LockMode::Shared
+                };
+                let repo_path = req.global.repo_path.clone();
+                let purpose = format!("rubo {spec_path}");
+                let node =
+                    tokio::task::spawn_blocking(move || Node::open(&repo_path, mode, &purpose))
+                        .await??;
+                Ctx::Node(node)
+            }
+        };
+        let text = (spec.text)(&req);
+        let enc = req.global.enc;
+        let out = (spec.run)(ctx.clone(), req).await?;
+        let r = print(out, enc, text, tty).await;
+        // Close the repo before exiting: flushes what lets the next open skip work.
+        drop(ctx);
+        r
+    });
+    // Let blocking tasks finish their writes before the process exits.
+    rt.shutdown_timeout(std::time::Duration::from_secs(30));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = std::io::stdout().flush();
+            eprintln!("Error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Opens file arguments, or reads string arguments from stdin.
+fn gather_inputs(kind: ArgKind, req: &mut Request) -> Result<(), CmdError> {
+    match kind {
+        ArgKind::Strings => {}
+        ArgKind::StdinStrings => {
+            if req.args.is_empty() && !std::io::stdin().is_terminal() {
+                for line in std::io::stdin().lock().lines() {
+                    let line = line?;
+                    let line = line.trim();
+                    if !line.is_empty() {
+                        req.args.push(line.to_string());
+                    }
+                }
+            }
+        }
+        ArgKind::Files => {
+            let paths = std::mem::take(&mut req.args);
+            if paths.is_empty() {
+                // Commands whose file argument is optional (init) take none.
+                if req.path != ["init"] {
+                    req.files.push(InputFile {
+                        name: String::new(),
+                        data: Box::new(std::io::stdin()),
+                    });
+                }
+            }
+            for p in paths {
+                if p == "-" {
+                    req.files.push(InputFile {
+                        name: String::new(),
+                        data: Box::new(std::io::stdin()),
+                    });
+                    continue;
+                }
+                let meta =
+                    std::fs::metadata(&p).map_err(|e| CmdError::client(format!("{p}: {e}")))?;
+                if meta.is_dir() {
+                    return Err(CmdError::client(format!("{p} is a directory")));
+                }
+                let f =
+                    std::fs::File::open(&p).map_err(|e| CmdError::client(format!("{p}: {e}")))?;
+                req.files.push(InputFile {
+                    name: p,
+                    data: Box::new(f),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn print(
+    out: Output,
+    enc: Encoding,
+    mut text: Box<dyn rubo_commands::TextEncoder>,
+    tty: bool,
+) -> Result<(), CmdError> {
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let emit = |v: serde_json::Value,
+                text: &mut Box<dyn rubo_commands::TextEncoder>|
+     -> Result<(), CmdError> {
+        let mut o = stdout.lock();
+        let mut e = stderr.lock();
+        let mut p = Printer {
+            out: &mut o,
+            err: &mut e,
+            tty,
+        };
+        match enc {
+            Encoding::Json => {
+                let s = serde_json::to_string(&v).map_err(|e| CmdError::new(e.to_string()))?;
+                p.out(&s)?;
+                p.out("\n")
+            }
+            Encoding::Text => text.emit(v, &mut p),
+        }
+    };
+    match out {
+        Output::None => {}
+        Output::Value(v) => emit(v, &mut text)?,
+        Output::Stream(mut rx) => {
+            while let Some(item) = rx.recv().await {
+                emit(item?, &mut text)?;
+            }
+        }
+        Output::Bytes { mut stream, .. } => {
+            while let Some(chunk) = stream.recv().await {
+                let chunk = chunk?;
+                let mut o = stdout.lock();
+                o.write_all(&chunk)
+                    .map_err(|e| CmdError::new(format!("write: {e}")))?;
+            }
+        }
+    }
+    if enc == Encoding::Text {
+        let mut o = stdout.lock();
+        let mut e = stderr.lock();
+        let mut p = Printer {
+            out: &mut o,
+            err: &mut e,
+            tty,
+        };
+        text.finish(&mut p)?;
+    }
+    stdout
+        .lock()
+        .flush()
+        .map_err(|e| CmdError::new(format!("write: {e}")))?;
+    Ok(())
+}

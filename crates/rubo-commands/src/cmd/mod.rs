@@ -1,0 +1,10 @@
+//! One module per Kubo command group.
+
+pub(crate) mod block;
+pub(crate) mod cid;
+pub(crate) mod config;
+pub(crate) mod id;
+pub(crate) mod init;
+pub(crate) mod multibase;
+pub(crate) mod repo;
+pub(crate) mod version;

@@ -1,0 +1,102 @@
+//! The block API: raw blocks in and out, as `rubo block` uses them.
+
+use rubo_types::block::validate_codec;
+use rubo_types::{BLOCK_SIZE_LIMIT, Block, Bytes, Cid, Version, hash};
+use serde::{Deserialize, Serialize};
+
+use crate::{Node, NodeError};
+
+/// How `put` builds the CID.
+#[derive(Debug, Clone)]
+pub struct PutOptions {
+    pub codec: u64,
+    pub hash: u64,
+    /// Digest length; `None` for the hash's default.
+    pub hash_len: Option<usize>,
+    pub version: Version,
+    /// Allow blocks over 2 MiB (Bitswap can't carry them).
+    pub allow_big: bool,
+}
+
+impl Default for PutOptions {
+    fn default() -> Self {
+        Self {
+            codec: rubo_types::codec::RAW,
+            hash: hash::SHA2_256,
+            hash_len: None,
+            version: Version::V1,
+            allow_big: false,
+        }
+    }
+}
+
+/// A block's CID and size (Kubo's `BlockStat`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockStat {
+    pub cid: Cid,
+    pub size: u64,
+}
+
+/// The error Kubo gives for a block over the Bitswap limit.
+pub const BIG_BLOCK_ERROR: &str = "produced block is over 2MiB: big blocks can't be exchanged with other peers. consider using UnixFS for automatic chunking of bigger files, or pass --allow-big-block to override";
+
+/// The block API of a node.
+#[derive(Clone)]
+pub struct BlockApi {
+    pub(crate) node: Node,
+}
+
+impl BlockApi {
+    /// Hashes, checks and durably stores a block.
+    pub async fn put(&self, data: Bytes, opts: PutOptions) -> Result<BlockStat, NodeError> {
+        if !opts.allow_big && data.len() > BLOCK_SIZE_LIMIT {
+            return Err(NodeError::InvalidInput(BIG_BLOCK_ERROR.into()));
+        }
+        let bs = self.node.repo().blockstore();
+        if !hash::is_allowed(opts.hash) {
+            return Err(hash::HashError::NotAllowed.into());
+        }
+        tokio::task::spawn_blocking(move || {
+            let block = Block::encode(data, opts.codec, opts.hash, opts.hash_len, opts.version)?;
+            let mh = block.cid().hash();
+            hash::validate(mh.code(), mh.size() as usize)?;
+            validate_codec(opts.codec, block.data())?;
+            bs.put(&block)?;
+            Ok(BlockStat {
+                cid: *block.cid(),
+                size: block.len() as u64,
+            })
+        })
+        .await?
+    }
+
+    /// A verified block from the local store.
+    pub async fn get(&self, cid: &Cid) -> Result<Block, NodeError> {
+        let bs = self.node.repo().blockstore();
+        let c = *cid;
+        let got = tokio::task::spawn_blocking(move || bs.get(&c)).await??;
+        got.ok_or_else(|| NodeError::not_found(cid))
+    }
+
+    /// Size of a local block (verified, so that stat never vouches for a corrupt one).
+    pub async fn stat(&self, cid: &Cid) -> Result<BlockStat, NodeError> {
+        let b = self.get(cid).await?;
+        Ok(BlockStat {
+            cid: *cid,
+            size: b.len() as u64,
+        })
+    }
+
+    /// Removes a local block. `force` ignores absent blocks.
+    pub async fn rm(&self, cid: &Cid, force: bool) -> Result<(), NodeError> {
+        let bs = self.node.repo().blockstore();
+        let c = *cid;
+        let removed = tokio::task::spawn_blocking(move || bs.delete(&c)).await??;
+        if !removed && !force {
+            return Err(NodeError::InvalidInput(format!(
+                "ipld: could not find {cid}"
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,68 @@
+//! The rubo node: the one Rust API (the CoreAPI) that the CLI, the HTTP RPC API
+//! and the gateway are thin faces over.
+//!
+//! A [`Node`] owns an open [`Repo`]; later it also owns the libp2p swarm. Its
+//! sub-APIs ([`Node::block`], [`Node::repo_api`], ...) are cheap handles. Methods
+//! that touch disk in bulk run on blocking threads, so the node can sit under an
+//! async HTTP server.
+
+mod block;
+mod error;
+mod repo_api;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use block::{BIG_BLOCK_ERROR, BlockApi, BlockStat, PutOptions};
+pub use error::{ErrorKind, NodeError};
+pub use repo_api::{RepoApi, RepoStat, VerifyEvent, version_string};
+pub use rubo_repo::{self, LockMode, Repo};
+pub use rubo_types;
+
+/// The version of this build.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The git commit this build came from, if known.
+pub const COMMIT: &str = env!("RUBO_COMMIT");
+/// The compiler that built it (`rustc 1.95.0 (...)`).
+pub const RUSTC: &str = env!("RUBO_RUSTC");
+
+/// The agent version rubo announces (libp2p identify, `rubo id`).
+pub fn agent_version() -> String {
+    format!("rubo/{VERSION}")
+}
+
+struct Inner {
+    repo: Repo,
+}
+
+/// A node over an open repo. Clones share it.
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<Inner>,
+}
+
+impl Node {
+    /// Opens the repo at `path` and builds an offline node on it.
+    pub fn open(path: &Path, mode: LockMode, purpose: &str) -> Result<Self, NodeError> {
+        let repo = Repo::open(path, mode, purpose)?;
+        Ok(Self::from_repo(repo))
+    }
+
+    pub fn from_repo(repo: Repo) -> Self {
+        Self {
+            inner: Arc::new(Inner { repo }),
+        }
+    }
+
+    pub fn repo(&self) -> &Repo {
+        &self.inner.repo
+    }
+
+    pub fn block(&self) -> BlockApi {
+        BlockApi { node: self.clone() }
+    }
+
+    pub fn repo_api(&self) -> RepoApi {
+        RepoApi { node: self.clone() }
+    }
+}
