@@ -18,16 +18,12 @@ fn main() -> Result<()> {
 }
 
 fn opt(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
 }
 
 /// Blocks/s and MB/s for each durability design, on the same disk.
 fn flatfs(args: &[String]) -> Result<()> {
-    let base = opt(args, "--dir")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
+    let base = opt(args, "--dir").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
     let json = args.iter().any(|a| a == "--json");
     let cases: &[(&str, usize, usize, usize)] = &[
         // name, block size, blocks, batch

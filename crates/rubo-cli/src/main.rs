@@ -102,9 +102,7 @@ fn repo_path(m: &clap::ArgMatches) -> PathBuf {
     if let Some(p) = std::env::var_os("RUBO_PATH").filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
     home.join(".rubo")
 }
 
@@ -115,10 +113,7 @@ fn init_logging(debug: bool) {
         tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"))
     };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 fn main() -> ExitCode {
@@ -183,11 +178,7 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
 
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("Error: cannot start the runtime: {e}");
@@ -199,16 +190,10 @@ fn main() -> ExitCode {
         let ctx = match spec.repo_use(&req) {
             RepoUse::None => Ctx::None,
             use_ => {
-                let mode = if use_ == RepoUse::Write {
-                    LockMode::Exclusive
-                } else {
-                    LockMode::Shared
-                };
+                let mode = if use_ == RepoUse::Write { LockMode::Exclusive } else { LockMode::Shared };
                 let repo_path = req.global.repo_path.clone();
                 let purpose = format!("rubo {spec_path}");
-                let node =
-                    tokio::task::spawn_blocking(move || Node::open(&repo_path, mode, &purpose))
-                        .await??;
+                let node = tokio::task::spawn_blocking(move || Node::open(&repo_path, mode, &purpose)).await??;
                 Ctx::Node(node)
             }
         };
@@ -252,31 +237,20 @@ fn gather_inputs(kind: ArgKind, req: &mut Request) -> Result<(), CmdError> {
             if paths.is_empty() {
                 // Commands whose file argument is optional (init) take none.
                 if req.path != ["init"] {
-                    req.files.push(InputFile {
-                        name: String::new(),
-                        data: Box::new(std::io::stdin()),
-                    });
+                    req.files.push(InputFile { name: String::new(), data: Box::new(std::io::stdin()) });
                 }
             }
             for p in paths {
                 if p == "-" {
-                    req.files.push(InputFile {
-                        name: String::new(),
-                        data: Box::new(std::io::stdin()),
-                    });
+                    req.files.push(InputFile { name: String::new(), data: Box::new(std::io::stdin()) });
                     continue;
                 }
-                let meta =
-                    std::fs::metadata(&p).map_err(|e| CmdError::client(format!("{p}: {e}")))?;
+                let meta = std::fs::metadata(&p).map_err(|e| CmdError::client(format!("{p}: {e}")))?;
                 if meta.is_dir() {
                     return Err(CmdError::client(format!("{p} is a directory")));
                 }
-                let f =
-                    std::fs::File::open(&p).map_err(|e| CmdError::client(format!("{p}: {e}")))?;
-                req.files.push(InputFile {
-                    name: p,
-                    data: Box::new(f),
-                });
+                let f = std::fs::File::open(&p).map_err(|e| CmdError::client(format!("{p}: {e}")))?;
+                req.files.push(InputFile { name: p, data: Box::new(f) });
             }
         }
     }
@@ -291,16 +265,10 @@ async fn print(
 ) -> Result<(), CmdError> {
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
-    let emit = |v: serde_json::Value,
-                text: &mut Box<dyn rubo_commands::TextEncoder>|
-     -> Result<(), CmdError> {
+    let emit = |v: serde_json::Value, text: &mut Box<dyn rubo_commands::TextEncoder>| -> Result<(), CmdError> {
         let mut o = stdout.lock();
         let mut e = stderr.lock();
-        let mut p = Printer {
-            out: &mut o,
-            err: &mut e,
-            tty,
-        };
+        let mut p = Printer { out: &mut o, err: &mut e, tty };
         match enc {
             Encoding::Json => {
                 let s = serde_json::to_string(&v).map_err(|e| CmdError::new(e.to_string()))?;
@@ -322,24 +290,16 @@ async fn print(
             while let Some(chunk) = stream.recv().await {
                 let chunk = chunk?;
                 let mut o = stdout.lock();
-                o.write_all(&chunk)
-                    .map_err(|e| CmdError::new(format!("write: {e}")))?;
+                o.write_all(&chunk).map_err(|e| CmdError::new(format!("write: {e}")))?;
             }
         }
     }
     if enc == Encoding::Text {
         let mut o = stdout.lock();
         let mut e = stderr.lock();
-        let mut p = Printer {
-            out: &mut o,
-            err: &mut e,
-            tty,
-        };
+        let mut p = Printer { out: &mut o, err: &mut e, tty };
         text.finish(&mut p)?;
     }
-    stdout
-        .lock()
-        .flush()
-        .map_err(|e| CmdError::new(format!("write: {e}")))?;
+    stdout.lock().flush().map_err(|e| CmdError::new(format!("write: {e}")))?;
     Ok(())
 }

@@ -47,18 +47,12 @@ pub struct CmdError {
 
 impl CmdError {
     pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            code: ErrorCode::Normal,
-        }
+        Self { message: message.into(), code: ErrorCode::Normal }
     }
 
     /// A usage error: the caller asked for something invalid.
     pub fn client(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            code: ErrorCode::Client,
-        }
+        Self { message: message.into(), code: ErrorCode::Client }
     }
 
     /// Prefixes the message, as Go's `fmt.Errorf("...: %w")`.
@@ -82,10 +76,7 @@ impl From<NodeError> for CmdError {
             ErrorKind::Client => ErrorCode::Client,
             ErrorKind::NotFound | ErrorKind::Internal => ErrorCode::Normal,
         };
-        Self {
-            message: e.to_string(),
-            code,
-        }
+        Self { message: e.to_string(), code }
     }
 }
 

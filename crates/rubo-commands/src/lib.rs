@@ -23,16 +23,11 @@ use rubo_types::{Cid, parse_cid};
 /// Parses a CID argument: a bare CID, `/ipfs/<cid>`, or `ipfs://<cid>`.
 pub fn cid_arg(s: &str) -> Result<Cid, CmdError> {
     let bad = |e: String| CmdError::client(format!("invalid path {s:?}: {e}"));
-    let rest = s
-        .strip_prefix("/ipfs/")
-        .or_else(|| s.strip_prefix("ipfs://"))
-        .or_else(|| s.strip_prefix("ipfs:"))
-        .unwrap_or(s);
+    let rest =
+        s.strip_prefix("/ipfs/").or_else(|| s.strip_prefix("ipfs://")).or_else(|| s.strip_prefix("ipfs:")).unwrap_or(s);
     let rest = rest.trim_end_matches('/');
     if rest.contains('/') {
-        return Err(bad(
-            "paths below a root CID are not supported here, expected a single CID".into(),
-        ));
+        return Err(bad("paths below a root CID are not supported here, expected a single CID".into()));
     }
     parse_cid(rest).map_err(|e| bad(e.to_string()))
 }

@@ -24,17 +24,12 @@ pub enum Output {
     /// A stream of values (newline-delimited JSON over HTTP).
     Stream(mpsc::Receiver<Result<Value, CmdError>>),
     /// Raw bytes (`cat`, `block get`), with the content type the API sends.
-    Bytes {
-        content_type: &'static str,
-        stream: mpsc::Receiver<Result<Bytes, CmdError>>,
-    },
+    Bytes { content_type: &'static str, stream: mpsc::Receiver<Result<Bytes, CmdError>> },
 }
 
 impl Output {
     pub fn value(v: impl serde::Serialize) -> Result<Self, CmdError> {
-        serde_json::to_value(v)
-            .map(Self::Value)
-            .map_err(|e| CmdError::new(e.to_string()))
+        serde_json::to_value(v).map(Self::Value).map_err(|e| CmdError::new(e.to_string()))
     }
 
     /// A byte stream holding one buffer.
@@ -42,10 +37,7 @@ impl Output {
         let (tx, rx) = mpsc::channel(1);
         // A fresh channel with room for one: this cannot fail.
         let _ = tx.try_send(Ok(data));
-        Self::Bytes {
-            content_type,
-            stream: rx,
-        }
+        Self::Bytes { content_type, stream: rx }
     }
 }
 

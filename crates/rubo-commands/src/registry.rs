@@ -129,22 +129,14 @@ pub fn bool_opt(name: &'static str, help: &'static str) -> Arg {
 
 /// A string option.
 pub fn str_opt(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name)
-        .long(name)
-        .help(help)
-        .num_args(1)
-        .action(ArgAction::Set)
+    Arg::new(name).long(name).help(help).num_args(1).action(ArgAction::Set)
 }
 
 /// Builds the whole command tree under `root`.
 pub fn build_tree(mut root: Command) -> Command {
     let specs = specs();
     let groups = groups();
-    let mut paths: Vec<&str> = specs
-        .iter()
-        .map(|s| s.path)
-        .chain(groups.iter().map(|g| g.path))
-        .collect();
+    let mut paths: Vec<&str> = specs.iter().map(|s| s.path).chain(groups.iter().map(|g| g.path)).collect();
     paths.sort_unstable();
     paths.dedup();
     for top in paths.iter().filter(|p| !p.contains(' ')) {
@@ -168,21 +160,19 @@ fn build_node(path: &str, specs: &[Spec], groups: &[Group], paths: &[&str]) -> C
             cmd = cmd.subcommand_required(true).arg_required_else_help(true);
         }
     }
+    // Long help reads like Kubo's: the tagline, then the description.
+    if let (Some(about), Some(long)) = (cmd.get_about().cloned(), cmd.get_long_about().cloned()) {
+        cmd = cmd.long_about(format!("{about}\n\n{long}"));
+    }
     let prefix = format!("{path} ");
-    for child in paths
-        .iter()
-        .filter(|p| p.starts_with(&prefix) && !p[prefix.len()..].contains(' '))
-    {
+    for child in paths.iter().filter(|p| p.starts_with(&prefix) && !p[prefix.len()..].contains(' ')) {
         cmd = cmd.subcommand(build_node(child, specs, groups, paths));
     }
     cmd
 }
 
 /// Finds the leaf command that matched and its path.
-pub fn leaf<'a>(
-    root: &'a Command,
-    matches: &'a ArgMatches,
-) -> (Vec<String>, &'a Command, &'a ArgMatches) {
+pub fn leaf<'a>(root: &'a Command, matches: &'a ArgMatches) -> (Vec<String>, &'a Command, &'a ArgMatches) {
     let mut path = Vec::new();
     let mut cmd = root;
     let mut m = matches;
@@ -214,10 +204,8 @@ pub fn fill_request(cmd: &Command, m: &ArgMatches, req: &mut Request) {
             req.opts.insert(id, "true");
             continue;
         }
-        let vals: Vec<String> = m
-            .get_raw(id)
-            .map(|vs| vs.map(|v| v.to_string_lossy().into_owned()).collect())
-            .unwrap_or_default();
+        let vals: Vec<String> =
+            m.get_raw(id).map(|vs| vs.map(|v| v.to_string_lossy().into_owned()).collect()).unwrap_or_default();
         if arg.is_positional() {
             req.args.extend(vals);
         } else {

@@ -27,10 +27,7 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 
 impl Opts {
     pub fn insert(&mut self, name: &str, value: impl Into<String>) {
-        self.map
-            .entry(name.to_string())
-            .or_default()
-            .push(value.into());
+        self.map.entry(name.to_string()).or_default().push(value.into());
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -43,10 +40,7 @@ impl Opts {
 
     /// The last value given for `name`.
     pub fn str(&self, name: &str) -> Option<&str> {
-        self.map
-            .get(name)
-            .and_then(|v| v.last())
-            .map(String::as_str)
+        self.map.get(name).and_then(|v| v.last()).map(String::as_str)
     }
 
     /// Every value given for a repeatable option.
@@ -58,9 +52,9 @@ impl Opts {
         match self.str(name) {
             None => Ok(None),
             Some("") => Ok(Some(true)),
-            Some(v) => parse_bool(v).map(Some).ok_or_else(|| {
-                CmdError::client(format!("invalid value {v:?} for boolean option {name:?}"))
-            }),
+            Some(v) => parse_bool(v)
+                .map(Some)
+                .ok_or_else(|| CmdError::client(format!("invalid value {v:?} for boolean option {name:?}"))),
         }
     }
 
@@ -73,9 +67,9 @@ impl Opts {
         let Some(v) = self.str(name) else {
             return Ok(None);
         };
-        parse_int(v).map(Some).ok_or_else(|| {
-            CmdError::client(format!("invalid value {v:?} for integer option {name:?}"))
-        })
+        parse_int(v)
+            .map(Some)
+            .ok_or_else(|| CmdError::client(format!("invalid value {v:?} for integer option {name:?}")))
     }
 }
 
@@ -127,9 +121,7 @@ impl Global {
     pub fn cid(&self, cid: &Cid) -> String {
         match self.cid_base {
             Some(base) => {
-                let c = if cid.version() == Version::V0
-                    && (base != Base::Base58Btc || self.upgrade_cidv0)
-                {
+                let c = if cid.version() == Version::V0 && (base != Base::Base58Btc || self.upgrade_cidv0) {
                     to_v1(cid)
                 } else {
                     *cid
@@ -150,9 +142,7 @@ pub struct InputFile {
 
 impl std::fmt::Debug for InputFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InputFile")
-            .field("name", &self.name)
-            .finish()
+        f.debug_struct("InputFile").field("name", &self.name).finish()
     }
 }
 
@@ -169,10 +159,7 @@ pub struct Request {
 
 impl Request {
     pub fn new(path: &[&str]) -> Self {
-        Self {
-            path: path.iter().map(|s| s.to_string()).collect(),
-            ..Default::default()
-        }
+        Self { path: path.iter().map(|s| s.to_string()).collect(), ..Default::default() }
     }
 
     /// The command path joined by spaces (`block put`).
@@ -182,10 +169,7 @@ impl Request {
 
     /// Positional argument `i`, required.
     pub fn arg(&self, i: usize, name: &str) -> Result<&str, CmdError> {
-        self.args
-            .get(i)
-            .map(String::as_str)
-            .ok_or_else(|| CmdError::client(format!("argument {name:?} is required")))
+        self.args.get(i).map(String::as_str).ok_or_else(|| CmdError::client(format!("argument {name:?} is required")))
     }
 }
 

@@ -62,10 +62,7 @@ impl BlockApi {
             hash::validate(mh.code(), mh.size() as usize)?;
             validate_codec(opts.codec, block.data())?;
             bs.put(&block)?;
-            Ok(BlockStat {
-                cid: *block.cid(),
-                size: block.len() as u64,
-            })
+            Ok(BlockStat { cid: *block.cid(), size: block.len() as u64 })
         })
         .await?
     }
@@ -81,10 +78,7 @@ impl BlockApi {
     /// Size of a local block (verified, so that stat never vouches for a corrupt one).
     pub async fn stat(&self, cid: &Cid) -> Result<BlockStat, NodeError> {
         let b = self.get(cid).await?;
-        Ok(BlockStat {
-            cid: *cid,
-            size: b.len() as u64,
-        })
+        Ok(BlockStat { cid: *cid, size: b.len() as u64 })
     }
 
     /// Removes a local block. `force` ignores absent blocks.
@@ -93,9 +87,7 @@ impl BlockApi {
         let c = *cid;
         let removed = tokio::task::spawn_blocking(move || bs.delete(&c)).await??;
         if !removed && !force {
-            return Err(NodeError::InvalidInput(format!(
-                "ipld: could not find {cid}"
-            )));
+            return Err(NodeError::InvalidInput(format!("ipld: could not find {cid}")));
         }
         Ok(())
     }

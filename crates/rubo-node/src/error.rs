@@ -45,9 +45,7 @@ pub enum NodeError {
 impl NodeError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::InvalidInput(_) | Self::Cid(_) | Self::Hash(_) | Self::Block(_) => {
-                ErrorKind::Client
-            }
+            Self::InvalidInput(_) | Self::Cid(_) | Self::Hash(_) | Self::Block(_) => ErrorKind::Client,
             Self::BlockNotFound(_) => ErrorKind::NotFound,
             _ => ErrorKind::Internal,
         }

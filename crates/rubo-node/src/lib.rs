@@ -49,9 +49,7 @@ impl Node {
     }
 
     pub fn from_repo(repo: Repo) -> Self {
-        Self {
-            inner: Arc::new(Inner { repo }),
-        }
+        Self { inner: Arc::new(Inner { repo }) }
     }
 
     pub fn repo(&self) -> &Repo {

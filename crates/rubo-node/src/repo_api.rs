@@ -26,11 +26,7 @@ pub enum VerifyEvent {
     Progress(u64),
     /// A block whose bytes do not match its hash (shown as a CIDv1 raw, as Kubo
     /// does). `removed` tells what `--drop` did with it.
-    Corrupt {
-        cid: Cid,
-        reason: String,
-        removed: Option<Result<(), String>>,
-    },
+    Corrupt { cid: Cid, reason: String, removed: Option<Result<(), String>> },
     /// A file in the block store that is not a block.
     Foreign(String),
     /// A failure that stopped the walk.
@@ -91,9 +87,7 @@ impl RepoApi {
     pub fn verify(&self, drop: bool) -> mpsc::Receiver<VerifyEvent> {
         let (tx, rx) = mpsc::channel(256);
         let bs = self.node.repo().blockstore();
-        let workers = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .clamp(1, 8);
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
         std::thread::spawn(move || {
             let keys = match bs.keys() {
                 Ok(k) => k,
@@ -125,7 +119,9 @@ impl RepoApi {
                                     let bad = match bs.get_raw(&mh) {
                                         Ok(Some(data)) => match hash::verify(&mh, &data) {
                                             Ok(true) => None,
-                                            Ok(false) => Some("block in storage has different hash than requested".to_string()),
+                                            Ok(false) => {
+                                                Some("block in storage has different hash than requested".to_string())
+                                            }
                                             Err(e) => Some(e.to_string()),
                                         },
                                         // Removed while we walked (gc): not corruption.
@@ -134,7 +130,8 @@ impl RepoApi {
                                     };
                                     match bad {
                                         Some(reason) => {
-                                            let removed = drop.then(|| bs.delete(&cid).map(|_| ()).map_err(|e| e.to_string()));
+                                            let removed =
+                                                drop.then(|| bs.delete(&cid).map(|_| ()).map_err(|e| e.to_string()));
                                             VerifyEvent::Corrupt { cid, reason, removed }
                                         }
                                         None => {

@@ -57,12 +57,8 @@ pub trait Blockstore: Send + Sync + 'static {
     fn delete(&self, cid: &Cid) -> Result<bool, BlockstoreError>;
 
     /// Lists every stored block. Streams: does not hold the list in memory.
-    fn keys(
-        &self,
-    ) -> Result<
-        Box<dyn Iterator<Item = Result<StoredKey, BlockstoreError>> + Send + '_>,
-        BlockstoreError,
-    >;
+    fn keys(&self)
+    -> Result<Box<dyn Iterator<Item = Result<StoredKey, BlockstoreError>> + Send + '_>, BlockstoreError>;
 
     /// Bytes of block data stored.
     fn disk_usage(&self) -> Result<u64, BlockstoreError>;
@@ -80,13 +76,8 @@ fn identity_block(cid: &Cid) -> Block {
 fn verified(cid: &Cid, data: Vec<u8>) -> Result<Block, BlockstoreError> {
     match hash::verify(cid.hash(), &data) {
         Ok(true) => Ok(Block::new_unchecked(*cid, data)),
-        Ok(false) => Err(BlockstoreError::Corrupt {
-            cid: Box::new(*cid),
-        }),
-        Err(e) => Err(BlockstoreError::Unverifiable {
-            cid: Box::new(*cid),
-            reason: e.to_string(),
-        }),
+        Ok(false) => Err(BlockstoreError::Corrupt { cid: Box::new(*cid) }),
+        Err(e) => Err(BlockstoreError::Unverifiable { cid: Box::new(*cid), reason: e.to_string() }),
     }
 }
 
@@ -129,11 +120,8 @@ impl Blockstore for FsBlockstore {
     }
 
     fn put_many(&self, blocks: &[Block]) -> Result<usize, BlockstoreError> {
-        let items: Vec<(Multihash, &[u8])> = blocks
-            .iter()
-            .filter(|b| !is_identity(b.cid()))
-            .map(|b| (*b.cid().hash(), b.data().as_ref()))
-            .collect();
+        let items: Vec<(Multihash, &[u8])> =
+            blocks.iter().filter(|b| !is_identity(b.cid())).map(|b| (*b.cid().hash(), b.data().as_ref())).collect();
         Ok(self.fs.put_many(&items)?)
     }
 
@@ -146,10 +134,7 @@ impl Blockstore for FsBlockstore {
 
     fn keys(
         &self,
-    ) -> Result<
-        Box<dyn Iterator<Item = Result<StoredKey, BlockstoreError>> + Send + '_>,
-        BlockstoreError,
-    > {
+    ) -> Result<Box<dyn Iterator<Item = Result<StoredKey, BlockstoreError>> + Send + '_>, BlockstoreError> {
         let it = self.fs.keys()?.map(|e| match e {
             Ok(KeyEntry::Block { mh, .. }) => Ok(StoredKey::Block(mh)),
             Ok(KeyEntry::Foreign(p)) => Ok(StoredKey::Foreign(p.display().to_string())),
@@ -176,10 +161,7 @@ impl MemBlockstore {
 
     /// Replaces stored bytes without checks (tests use it to corrupt blocks).
     pub fn put_raw(&self, mh: Multihash, data: Bytes) -> Result<(), BlockstoreError> {
-        self.map
-            .write()
-            .map_err(|_| BlockstoreError::Poisoned)?
-            .insert(mh, data);
+        self.map.write().map_err(|_| BlockstoreError::Poisoned)?.insert(mh, data);
         Ok(())
     }
 }
@@ -189,46 +171,26 @@ impl Blockstore for MemBlockstore {
         if is_identity(cid) {
             return Ok(Some(identity_block(cid)));
         }
-        let data = self
-            .map
-            .read()
-            .map_err(|_| BlockstoreError::Poisoned)?
-            .get(cid.hash())
-            .cloned();
+        let data = self.map.read().map_err(|_| BlockstoreError::Poisoned)?.get(cid.hash()).cloned();
         match data {
             Some(d) => match hash::verify(cid.hash(), &d) {
                 Ok(true) => Ok(Some(Block::new_unchecked(*cid, d))),
-                Ok(false) => Err(BlockstoreError::Corrupt {
-                    cid: Box::new(*cid),
-                }),
-                Err(e) => Err(BlockstoreError::Unverifiable {
-                    cid: Box::new(*cid),
-                    reason: e.to_string(),
-                }),
+                Ok(false) => Err(BlockstoreError::Corrupt { cid: Box::new(*cid) }),
+                Err(e) => Err(BlockstoreError::Unverifiable { cid: Box::new(*cid), reason: e.to_string() }),
             },
             None => Ok(None),
         }
     }
 
     fn get_raw(&self, mh: &Multihash) -> Result<Option<Vec<u8>>, BlockstoreError> {
-        Ok(self
-            .map
-            .read()
-            .map_err(|_| BlockstoreError::Poisoned)?
-            .get(mh)
-            .map(|b| b.to_vec()))
+        Ok(self.map.read().map_err(|_| BlockstoreError::Poisoned)?.get(mh).map(|b| b.to_vec()))
     }
 
     fn size(&self, cid: &Cid) -> Result<Option<u64>, BlockstoreError> {
         if is_identity(cid) {
             return Ok(Some(cid.hash().size() as u64));
         }
-        Ok(self
-            .map
-            .read()
-            .map_err(|_| BlockstoreError::Poisoned)?
-            .get(cid.hash())
-            .map(|b| b.len() as u64))
+        Ok(self.map.read().map_err(|_| BlockstoreError::Poisoned)?.get(cid.hash()).map(|b| b.len() as u64))
     }
 
     fn put_many(&self, blocks: &[Block]) -> Result<usize, BlockstoreError> {
@@ -243,38 +205,18 @@ impl Blockstore for MemBlockstore {
     }
 
     fn delete(&self, cid: &Cid) -> Result<bool, BlockstoreError> {
-        Ok(self
-            .map
-            .write()
-            .map_err(|_| BlockstoreError::Poisoned)?
-            .remove(cid.hash())
-            .is_some())
+        Ok(self.map.write().map_err(|_| BlockstoreError::Poisoned)?.remove(cid.hash()).is_some())
     }
 
     fn keys(
         &self,
-    ) -> Result<
-        Box<dyn Iterator<Item = Result<StoredKey, BlockstoreError>> + Send + '_>,
-        BlockstoreError,
-    > {
-        let keys: Vec<_> = self
-            .map
-            .read()
-            .map_err(|_| BlockstoreError::Poisoned)?
-            .keys()
-            .copied()
-            .collect();
+    ) -> Result<Box<dyn Iterator<Item = Result<StoredKey, BlockstoreError>> + Send + '_>, BlockstoreError> {
+        let keys: Vec<_> = self.map.read().map_err(|_| BlockstoreError::Poisoned)?.keys().copied().collect();
         Ok(Box::new(keys.into_iter().map(|k| Ok(StoredKey::Block(k)))))
     }
 
     fn disk_usage(&self) -> Result<u64, BlockstoreError> {
-        Ok(self
-            .map
-            .read()
-            .map_err(|_| BlockstoreError::Poisoned)?
-            .values()
-            .map(|b| b.len() as u64)
-            .sum())
+        Ok(self.map.read().map_err(|_| BlockstoreError::Poisoned)?.values().map(|b| b.len() as u64).sum())
     }
 }
 
@@ -285,14 +227,7 @@ mod tests {
     use rubo_types::{Version, codec};
 
     fn blk(data: &'static [u8]) -> Block {
-        Block::encode(
-            Bytes::from_static(data),
-            codec::RAW,
-            hash::SHA2_256,
-            None,
-            Version::V1,
-        )
-        .unwrap()
+        Block::encode(Bytes::from_static(data), codec::RAW, hash::SHA2_256, None, Version::V1).unwrap()
     }
 
     fn conformance(bs: &dyn Blockstore) {
@@ -333,10 +268,7 @@ mod tests {
         bs.put(&c).unwrap();
         let path = bs.flatfs().path_of(c.cid().hash());
         std::fs::write(&path, b"precioux").unwrap();
-        assert!(matches!(
-            bs.get(c.cid()),
-            Err(BlockstoreError::Corrupt { .. })
-        ));
+        assert!(matches!(bs.get(c.cid()), Err(BlockstoreError::Corrupt { .. })));
         assert_eq!(bs.disk_usage().unwrap(), 5 + 8);
     }
 }

@@ -115,10 +115,7 @@ pub struct RedbDatastore {
 
 impl RedbDatastore {
     fn err(path: &Path) -> impl Fn(String) -> DatastoreError + '_ {
-        move |message| DatastoreError::Backend {
-            path: path.to_path_buf(),
-            message,
-        }
+        move |message| DatastoreError::Backend { path: path.to_path_buf(), message }
     }
 
     /// Creates the file if needed and opens it for writing.
@@ -129,20 +126,43 @@ impl RedbDatastore {
         let tx = db.begin_write().map_err(|x| e(x.to_string()))?;
         tx.open_table(KV).map_err(|x| e(x.to_string()))?;
         tx.commit().map_err(|x| e(x.to_string()))?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            db: Db::ReadWrite(db),
-        })
+        Ok(Self { path: path.to_path_buf(), db: Db::ReadWrite(db) })
     }
 
     /// Opens an existing file for reading only; other readers may share it.
+    ///
+    /// A file last left open by a writer that died needs recovery, which a
+    /// read-only open cannot do. Recovery rewrites no data, so a reader (which
+    /// holds the repo's shared lock: no writer runs) does it with a short
+    /// read-write open. Concurrent readers race for redb's own file lock; the
+    /// losers retry once the winner is done.
     pub fn open_read_only(path: &Path) -> Result<Self, DatastoreError> {
         let e = Self::err(path);
-        let db = redb::ReadOnlyDatabase::open(path).map_err(|x| e(x.to_string()))?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            db: Db::ReadOnly(db),
-        })
+        let recovering = |x: redb::Error| e(format!("recovering after a crash: {x}"));
+        let mut attempts = 0;
+        loop {
+            match redb::ReadOnlyDatabase::open(path) {
+                Ok(db) => return Ok(Self { path: path.to_path_buf(), db: Db::ReadOnly(db) }),
+                Err(redb::DatabaseError::RepairAborted) if attempts < 100 => {
+                    attempts += 1;
+                    match redb::Database::open(path) {
+                        Ok(db) => {
+                            // An empty commit finishes the repair, so that close
+                            // marks the file consistent.
+                            let tx = db.begin_write().map_err(|x| recovering(x.into()))?;
+                            tx.commit().map_err(|x| recovering(x.into()))?;
+                            db.close().map_err(|x| recovering(x.into()))?;
+                        }
+                        Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                            // Another reader is recovering it: wait for it to finish.
+                            std::thread::sleep(std::time::Duration::from_millis(20));
+                        }
+                        Err(x) => return Err(recovering(x.into())),
+                    }
+                }
+                Err(x) => return Err(e(x.to_string())),
+            }
+        }
     }
 
     fn read_tx(&self) -> Result<redb::ReadTransaction, DatastoreError> {
@@ -177,9 +197,7 @@ impl Datastore for RedbDatastore {
             for op in batch.ops {
                 match op {
                     Op::Put(k, v) => {
-                        table
-                            .insert(k.as_slice(), v.as_slice())
-                            .map_err(|x| e(x.to_string()))?;
+                        table.insert(k.as_slice(), v.as_slice()).map_err(|x| e(x.to_string()))?;
                     }
                     Op::Delete(k) => {
                         table.remove(k.as_slice()).map_err(|x| e(x.to_string()))?;
@@ -208,9 +226,7 @@ impl Datastore for RedbDatastore {
     }
 
     fn disk_usage(&self) -> Result<u64, DatastoreError> {
-        std::fs::metadata(&self.path)
-            .map(|m| m.len())
-            .map_err(|x| Self::err(&self.path)(x.to_string()))
+        std::fs::metadata(&self.path).map(|m| m.len()).map_err(|x| Self::err(&self.path)(x.to_string()))
     }
 }
 
@@ -228,12 +244,7 @@ impl MemDatastore {
 
 impl Datastore for MemDatastore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, DatastoreError> {
-        Ok(self
-            .map
-            .read()
-            .map_err(|_| DatastoreError::Poisoned)?
-            .get(key)
-            .cloned())
+        Ok(self.map.read().map_err(|_| DatastoreError::Poisoned)?.get(key).cloned())
     }
 
     fn commit(&self, batch: Batch) -> Result<(), DatastoreError> {
@@ -284,13 +295,7 @@ mod tests {
             ControlFlow::Continue(())
         })
         .unwrap();
-        assert_eq!(
-            seen,
-            vec![
-                (b"/b/1".to_vec(), b"x".to_vec()),
-                (b"/b/2".to_vec(), b"y".to_vec())
-            ]
-        );
+        assert_eq!(seen, vec![(b"/b/1".to_vec(), b"x".to_vec()), (b"/b/2".to_vec(), b"y".to_vec())]);
         let mut first = None;
         ds.scan(b"/", &mut |k, _| {
             first = Some(k.to_vec());
@@ -308,6 +313,21 @@ mod tests {
     #[test]
     fn mem_conformance() {
         conformance(&MemDatastore::new());
+    }
+
+    #[test]
+    fn reader_recovers_after_a_crashed_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ds.redb");
+        let ds = RedbDatastore::open(&p).unwrap();
+        ds.put(b"/k", b"v").unwrap();
+        // The file as a killed writer leaves it: copied while still open.
+        let crashed = dir.path().join("crashed.redb");
+        std::fs::copy(&p, &crashed).unwrap();
+        drop(ds);
+        assert!(matches!(redb::ReadOnlyDatabase::open(&crashed), Err(redb::DatabaseError::RepairAborted)));
+        let ro = RedbDatastore::open_read_only(&crashed).unwrap();
+        assert_eq!(ro.get(b"/k").unwrap(), Some(b"v".to_vec()));
     }
 
     #[test]

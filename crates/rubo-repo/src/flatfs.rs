@@ -38,11 +38,7 @@ const MAX_OPEN_IN_BATCH: usize = 256;
 #[non_exhaustive]
 pub enum FlatFsError {
     #[error("{op} {path}: {source}")]
-    Io {
-        op: &'static str,
-        path: PathBuf,
-        source: io::Error,
-    },
+    Io { op: &'static str, path: PathBuf, source: io::Error },
     #[error("flatfs: unsupported sharding function {0:?}")]
     BadSharding(String),
     #[error("flatfs: {0} is not a flatfs directory (no SHARDING file)")]
@@ -89,10 +85,7 @@ impl Shard {
     /// Parses `/repo/flatfs/shard/v1/<kind>/<n>`.
     pub fn parse(s: &str) -> Result<Self, FlatFsError> {
         let bad = || FlatFsError::BadSharding(s.to_string());
-        let rest = s
-            .trim()
-            .strip_prefix("/repo/flatfs/shard/v1/")
-            .ok_or_else(bad)?;
+        let rest = s.trim().strip_prefix("/repo/flatfs/shard/v1/").ok_or_else(bad)?;
         let (kind, n) = rest.split_once('/').ok_or_else(bad)?;
         let n: usize = n.parse().map_err(|_| bad())?;
         if n == 0 || n > 16 {
@@ -163,10 +156,7 @@ pub struct FlatFs {
 
 impl std::fmt::Debug for FlatFs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FlatFs")
-            .field("root", &self.root)
-            .field("shard", &self.shard)
-            .finish()
+        f.debug_struct("FlatFs").field("root", &self.root).field("shard", &self.shard).finish()
     }
 }
 
@@ -310,12 +300,7 @@ impl FlatFs {
                     return Err(e);
                 }
             };
-            staged.push(Staged {
-                file,
-                tmp,
-                dst,
-                len: data.len() as u64,
-            });
+            staged.push(Staged { file, tmp, dst, len: data.len() as u64 });
         }
         if staged.is_empty() {
             return Ok(0);
@@ -328,9 +313,7 @@ impl FlatFs {
         // 1. The data of every temp file reaches the disk before any rename can.
         let flushed = match mode {
             SyncMode::None | SyncMode::Auto => Ok(()),
-            SyncMode::PerFile => staged
-                .iter()
-                .try_for_each(|s| s.file.sync_data().map_err(io_err("sync", &s.tmp))),
+            SyncMode::PerFile => staged.iter().try_for_each(|s| s.file.sync_data().map_err(io_err("sync", &s.tmp))),
             SyncMode::SyncFs => syncfs(&staged[0].file, &staged[0].tmp),
         };
         if let Err(e) = flushed {
@@ -389,11 +372,7 @@ impl FlatFs {
     fn write_temp(&self, data: &[u8]) -> Result<(File, PathBuf), FlatFsError> {
         let n = self.temp_counter.fetch_add(1, Ordering::Relaxed);
         let tmp = self.temp.join(format!("put-{}-{n}", std::process::id()));
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(io_err("create", &tmp))?;
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(io_err("create", &tmp))?;
         if let Err(e) = file.write_all(data) {
             let _ = fs::remove_file(&tmp);
             return Err(io_err("write", &tmp)(e));
@@ -445,10 +424,7 @@ impl FlatFs {
             shards.push(entry.path());
         }
         shards.sort();
-        Ok(KeyIter {
-            shards,
-            current: Vec::new(),
-        })
+        Ok(KeyIter { shards, current: Vec::new() })
     }
 
     /// Bytes of block data stored. Walks the directory once if not known.
@@ -506,10 +482,7 @@ impl Iterator for KeyIter {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some(path) = self.current.pop() {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 let Some(key) = name.strip_suffix(EXT) else {
                     return Some(Ok(KeyEntry::Foreign(path)));
                 };
@@ -564,10 +537,7 @@ pub fn sync_dir(dir: &Path) -> Result<(), FlatFsError> {
 /// Replaces `path` with `data` atomically and durably.
 pub fn write_durably(path: &Path, data: &[u8]) -> Result<(), FlatFsError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let res = (|| {
         let mut f = File::create(&tmp)?;
@@ -633,10 +603,7 @@ mod tests {
         // From Kubo's v16 test repo: the empty directory block.
         let c = parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn").unwrap();
         let key = key_of(c.hash());
-        assert_eq!(
-            key,
-            "CIQFTFEEHEDF6KLBT32BFAGLXEZL4UWFNWM4LFTLMXQBCERZ6CMLX3Y"
-        );
+        assert_eq!(key, "CIQFTFEEHEDF6KLBT32BFAGLXEZL4UWFNWM4LFTLMXQBCERZ6CMLX3Y");
         assert_eq!(Shard::NextToLast(2).dir(&key), "X3");
         assert_eq!(multihash_of_key(&key), Some(*c.hash()));
         assert_eq!(Shard::Prefix(4).dir(&key), "CIQF");
@@ -644,10 +611,7 @@ mod tests {
         assert_eq!(Shard::NextToLast(2).dir("A"), "__");
         assert_eq!(Shard::NextToLast(2).dir("AB"), "_A");
         assert_eq!(Shard::Prefix(3).dir("A"), "A__");
-        assert_eq!(
-            Shard::parse(DEFAULT_SHARDING).unwrap(),
-            Shard::NextToLast(2)
-        );
+        assert_eq!(Shard::parse(DEFAULT_SHARDING).unwrap(), Shard::NextToLast(2));
         assert!(Shard::parse("/repo/flatfs/shard/v1/middle/2").is_err());
     }
 }

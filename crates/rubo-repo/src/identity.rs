@@ -66,9 +66,7 @@ impl PrivateKey {
                 }
                 let key = rsa::PrivateKey::new(&mut getrandom::SysRng, bits as usize)
                     .map_err(|e| KeyError::Generate(e.to_string()))?;
-                let der = key
-                    .to_pkcs1_der()
-                    .map_err(|e| KeyError::Generate(e.to_string()))?;
+                let der = key.to_pkcs1_der().map_err(|e| KeyError::Generate(e.to_string()))?;
                 let mut encoded = Vec::with_capacity(der.as_bytes().len() + 8);
                 // PrivateKey { Type (1) = RSA (0); Data (2) = der }
                 encoded.extend_from_slice(&[0x08, 0x00]);
@@ -79,20 +77,14 @@ impl PrivateKey {
     }
 
     fn from_keypair(keypair: Keypair) -> Result<Self, KeyError> {
-        let encoded = keypair
-            .to_protobuf_encoding()
-            .map_err(|e| KeyError::Generate(e.to_string()))?;
+        let encoded = keypair.to_protobuf_encoding().map_err(|e| KeyError::Generate(e.to_string()))?;
         Ok(Self { keypair, encoded })
     }
 
     /// Parses libp2p's protobuf `PrivateKey`.
     pub fn decode(bytes: &[u8]) -> Result<Self, KeyError> {
-        let keypair =
-            Keypair::from_protobuf_encoding(bytes).map_err(|e| KeyError::Decode(e.to_string()))?;
-        Ok(Self {
-            keypair,
-            encoded: bytes.to_vec(),
-        })
+        let keypair = Keypair::from_protobuf_encoding(bytes).map_err(|e| KeyError::Decode(e.to_string()))?;
+        Ok(Self { keypair, encoded: bytes.to_vec() })
     }
 
     pub fn encoded(&self) -> &[u8] {

@@ -35,35 +35,25 @@ pub struct Keystore {
 }
 
 fn file_name(name: &str) -> String {
-    format!(
-        "key_{}",
-        BASE32_NOPAD.encode(name.as_bytes()).to_ascii_lowercase()
-    )
+    format!("key_{}", BASE32_NOPAD.encode(name.as_bytes()).to_ascii_lowercase())
 }
 
 fn name_of(file: &str) -> Option<String> {
     let enc = file.strip_prefix("key_")?;
-    let bytes = BASE32_NOPAD
-        .decode(enc.to_ascii_uppercase().as_bytes())
-        .ok()?;
+    let bytes = BASE32_NOPAD.decode(enc.to_ascii_uppercase().as_bytes()).ok()?;
     String::from_utf8(bytes).ok()
 }
 
 impl Keystore {
     /// Opens (creating if needed) the keystore at `dir`, owner-only.
     pub fn open(dir: &Path) -> Result<Self, KeystoreError> {
-        let io = |source| KeystoreError::Io {
-            path: dir.to_path_buf(),
-            source,
-        };
+        let io = |source| KeystoreError::Io { path: dir.to_path_buf(), source };
         match fs::create_dir(dir) {
             Ok(()) => fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io)?,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(io(e)),
         }
-        Ok(Self {
-            dir: dir.to_path_buf(),
-        })
+        Ok(Self { dir: dir.to_path_buf() })
     }
 
     fn path(&self, name: &str) -> Result<PathBuf, KeystoreError> {
@@ -80,16 +70,8 @@ impl Keystore {
     /// Stores a new key durably; never overwrites.
     pub fn put(&self, name: &str, key: &PrivateKey) -> Result<(), KeystoreError> {
         let path = self.path(name)?;
-        let io = |source| KeystoreError::Io {
-            path: path.clone(),
-            source,
-        };
-        let mut f = match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o400)
-            .open(&path)
-        {
+        let io = |source| KeystoreError::Io { path: path.clone(), source };
+        let mut f = match fs::OpenOptions::new().write(true).create_new(true).mode(0o400).open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 return Err(KeystoreError::Exists);
@@ -101,9 +83,7 @@ impl Keystore {
             let _ = fs::remove_file(&path);
             return Err(io(e));
         }
-        fs::File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io)
+        fs::File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io)
     }
 
     pub fn get(&self, name: &str) -> Result<PrivateKey, KeystoreError> {
@@ -127,10 +107,7 @@ impl Keystore {
 
     /// Key names, sorted. Files whose names are not keystore names are skipped.
     pub fn list(&self) -> Result<Vec<String>, KeystoreError> {
-        let io = |source| KeystoreError::Io {
-            path: self.dir.clone(),
-            source,
-        };
+        let io = |source| KeystoreError::Io { path: self.dir.clone(), source };
         let mut names = Vec::new();
         for e in fs::read_dir(&self.dir).map_err(io)? {
             let e = e.map_err(io)?;

@@ -43,17 +43,9 @@ impl RepoLock {
     /// Takes the lock or fails at once, naming the holder.
     pub fn acquire(repo: &Path, mode: LockMode, purpose: &str) -> Result<Self, LockError> {
         let path = repo.join(LOCK_FILE);
-        let io_err = |source| LockError::Io {
-            path: path.clone(),
-            source,
-        };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io_err)?;
+        let io_err = |source| LockError::Io { path: path.clone(), source };
+        let mut file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io_err)?;
         let res = match mode {
             LockMode::Exclusive => file.try_lock(),
             LockMode::Shared => file.try_lock_shared(),
@@ -67,10 +59,7 @@ impl RepoLock {
                     "" => "a reader, or a process that is starting".to_string(),
                     h => h.to_string(),
                 };
-                return Err(LockError::Held {
-                    path: repo.to_path_buf(),
-                    holder,
-                });
+                return Err(LockError::Held { path: repo.to_path_buf(), holder });
             }
             Err(TryLockError::Error(e)) => return Err(io_err(e)),
         }
@@ -107,10 +96,7 @@ mod tests {
         let a = RepoLock::acquire(dir.path(), LockMode::Exclusive, "rubo daemon").unwrap();
         let err = RepoLock::acquire(dir.path(), LockMode::Exclusive, "rubo add").unwrap_err();
         let msg = err.to_string();
-        assert!(
-            msg.contains(&format!("pid {}", std::process::id())),
-            "{msg}"
-        );
+        assert!(msg.contains(&format!("pid {}", std::process::id())), "{msg}");
         assert!(msg.contains("rubo daemon"), "{msg}");
         assert!(RepoLock::acquire(dir.path(), LockMode::Shared, "rubo cat").is_err());
         drop(a);

@@ -14,7 +14,7 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -40,17 +40,13 @@ const KEYSTORE_DIR: &str = "keystore";
 pub enum RepoError {
     #[error("no rubo repo found in {0}.\nplease run: 'rubo init'")]
     NotInitialized(PathBuf),
-    #[error(
-        "rubo configuration file already exists in {0}!\nReinitializing would overwrite your keys"
-    )]
+    #[error("rubo configuration file already exists in {0}!\nReinitializing would overwrite your keys")]
     AlreadyInitialized(PathBuf),
     #[error("repo {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("invalid data in repo version file {0}")]
     BadVersion(PathBuf),
-    #[error(
-        "repo version {found} in {path} is not supported by this rubo (it reads version {REPO_VERSION})"
-    )]
+    #[error("repo version {found} in {path} is not supported by this rubo (it reads version {REPO_VERSION})")]
     UnsupportedVersion { path: PathBuf, found: String },
     #[error("datastore configuration of '{on_disk}' does not match what is on disk '{configured}'")]
     SpecMismatch { on_disk: String, configured: String },
@@ -77,10 +73,7 @@ pub enum RepoError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> RepoError + '_ {
-    move |source| RepoError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| RepoError::Io { path: path.to_path_buf(), source }
 }
 
 /// What `init` should create.
@@ -97,12 +90,7 @@ pub struct InitOptions {
 
 impl Default for InitOptions {
     fn default() -> Self {
-        Self {
-            key_type: KeyType::Ed25519,
-            bits: 2048,
-            profiles: Vec::new(),
-            config: None,
-        }
+        Self { key_type: KeyType::Ed25519, bits: 2048, profiles: Vec::new(), config: None }
     }
 }
 
@@ -119,38 +107,22 @@ struct Layout {
 fn layout(repo: &Path, spec: &Value) -> Result<Layout, RepoError> {
     let bad = |m: &str| RepoError::BadSpec(m.to_string());
     if spec.is_null() {
-        return Err(bad(
-            "required Datastore.Spec entry missing from config file",
-        ));
+        return Err(bad("required Datastore.Spec entry missing from config file"));
     }
     if spec.get("type").and_then(Value::as_str) != Some("mount") {
-        return Err(bad(
-            "the top level must be a \"mount\" of /blocks (flatfs) and / (redb)",
-        ));
+        return Err(bad("the top level must be a \"mount\" of /blocks (flatfs) and / (redb)"));
     }
-    let mounts = spec
-        .get("mounts")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("no mounts"))?;
+    let mounts = spec.get("mounts").and_then(Value::as_array).ok_or_else(|| bad("no mounts"))?;
     let mut blocks = None;
     let mut meta = None;
     for m in mounts {
-        let point = m
-            .get("mountpoint")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let point = m.get("mountpoint").and_then(Value::as_str).unwrap_or_default();
         let ty = m.get("type").and_then(Value::as_str).unwrap_or_default();
-        let path = m
-            .get("path")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad("a mount without a path"))?;
+        let path = m.get("path").and_then(Value::as_str).ok_or_else(|| bad("a mount without a path"))?;
         match (point, ty) {
             ("/blocks", "flatfs") => {
-                let shard = m
-                    .get("shardFunc")
-                    .and_then(Value::as_str)
-                    .unwrap_or(crate::flatfs::DEFAULT_SHARDING)
-                    .to_string();
+                let shard =
+                    m.get("shardFunc").and_then(Value::as_str).unwrap_or(crate::flatfs::DEFAULT_SHARDING).to_string();
                 let sync = m.get("sync").and_then(Value::as_bool).unwrap_or(true);
                 blocks = Some((path.to_string(), shard, sync));
             }
@@ -187,7 +159,10 @@ pub struct Repo {
     config: RwLock<ConfigFile>,
     identity: PrivateKey,
     blocks: Arc<FsBlockstore>,
-    datastore: Arc<dyn Datastore>,
+    /// Opened on first use: commands that only touch blocks never open it,
+    /// so a crash during them leaves it with nothing to recover.
+    datastore: Mutex<Option<Arc<dyn Datastore>>>,
+    datastore_path: PathBuf,
     keystore: Keystore,
     mode: LockMode,
     // Dropped last: the lock outlives every file handle above.
@@ -196,10 +171,7 @@ pub struct Repo {
 
 impl std::fmt::Debug for Repo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Repo")
-            .field("path", &self.path)
-            .field("mode", &self.mode)
-            .finish()
+        f.debug_struct("Repo").field("path", &self.path).field("mode", &self.mode).finish()
     }
 }
 
@@ -225,10 +197,7 @@ impl Repo {
 
         let (mut doc, identity) = match &opts.config {
             Some(doc) => {
-                let b64 = doc
-                    .pointer("/Identity/PrivKey")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
+                let b64 = doc.pointer("/Identity/PrivKey").and_then(Value::as_str).unwrap_or_default();
                 let key = decode_identity(b64)?;
                 (doc.clone(), key)
             }
@@ -253,10 +222,7 @@ impl Repo {
         }
         RedbDatastore::open(&layout.datastore_path)?;
         Keystore::open(&path.join(KEYSTORE_DIR))?;
-        write_durably(
-            &path.join(VERSION_FILE),
-            format!("{REPO_VERSION}\n").as_bytes(),
-        )?;
+        write_durably(&path.join(VERSION_FILE), format!("{REPO_VERSION}\n").as_bytes())?;
         write_durably(&path.join(SPEC_FILE), layout.disk_spec.as_bytes())?;
         {
             // Every repo holds the empty directory, as Kubo's does.
@@ -293,28 +259,16 @@ impl Repo {
             Err(e) => return Err(io_err(&spec_path)(e)),
         }
         let writable = mode == LockMode::Exclusive;
-        let sync = if layout.sync {
-            SyncMode::Auto
-        } else {
-            SyncMode::None
-        };
-        let blocks = Arc::new(FsBlockstore::new(FlatFs::open(
-            &layout.blocks_path,
-            sync,
-            writable,
-        )?));
-        let datastore: Arc<dyn Datastore> = if writable {
-            Arc::new(RedbDatastore::open(&layout.datastore_path)?)
-        } else {
-            Arc::new(RedbDatastore::open_read_only(&layout.datastore_path)?)
-        };
+        let sync = if layout.sync { SyncMode::Auto } else { SyncMode::None };
+        let blocks = Arc::new(FsBlockstore::new(FlatFs::open(&layout.blocks_path, sync, writable)?));
         let keystore = Keystore::open(&path.join(KEYSTORE_DIR))?;
         Ok(Self {
             path: path.to_path_buf(),
             config: RwLock::new(config),
             identity,
             blocks,
-            datastore,
+            datastore: Mutex::new(None),
+            datastore_path: layout.datastore_path,
             keystore,
             mode,
             _lock: lock,
@@ -342,10 +296,7 @@ impl Repo {
     }
 
     /// Changes the config through `f` and saves it; on error nothing changes.
-    pub fn update_config<T>(
-        &self,
-        f: impl FnOnce(&mut ConfigFile) -> Result<T, ConfigError>,
-    ) -> Result<T, RepoError> {
+    pub fn update_config<T>(&self, f: impl FnOnce(&mut ConfigFile) -> Result<T, ConfigError>) -> Result<T, RepoError> {
         let mut guard = match self.config.write() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
@@ -365,8 +316,23 @@ impl Repo {
         self.blocks.clone()
     }
 
-    pub fn datastore(&self) -> Arc<dyn Datastore> {
-        self.datastore.clone()
+    /// The metadata datastore, opened on first use.
+    pub fn datastore(&self) -> Result<Arc<dyn Datastore>, RepoError> {
+        // Held while opening: redb refuses a second read-write open of a file.
+        let mut slot = match self.datastore.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(ds) = slot.as_ref() {
+            return Ok(ds.clone());
+        }
+        let ds: Arc<dyn Datastore> = if self.mode == LockMode::Exclusive {
+            Arc::new(RedbDatastore::open(&self.datastore_path)?)
+        } else {
+            Arc::new(RedbDatastore::open_read_only(&self.datastore_path)?)
+        };
+        *slot = Some(ds.clone());
+        Ok(ds)
     }
 
     pub fn keystore(&self) -> &Keystore {
@@ -375,7 +341,8 @@ impl Repo {
 
     /// Bytes the repo takes: blocks plus metadata.
     pub fn disk_usage(&self) -> Result<u64, RepoError> {
-        Ok(self.blocks.disk_usage()? + self.datastore.disk_usage()?)
+        let meta = fs::metadata(&self.datastore_path).map(|m| m.len()).unwrap_or(0);
+        Ok(self.blocks.disk_usage()? + meta)
     }
 
     /// Closes cleanly, saving what lets the next open skip work.
@@ -404,14 +371,9 @@ fn check_version(path: &Path) -> Result<(), RepoError> {
     let vpath = path.join(VERSION_FILE);
     let text = fs::read_to_string(&vpath).map_err(io_err(&vpath))?;
     let found = text.trim();
-    let v: u32 = found
-        .parse()
-        .map_err(|_| RepoError::BadVersion(vpath.clone()))?;
+    let v: u32 = found.parse().map_err(|_| RepoError::BadVersion(vpath.clone()))?;
     if v != REPO_VERSION {
-        return Err(RepoError::UnsupportedVersion {
-            path: path.to_path_buf(),
-            found: found.to_string(),
-        });
+        return Err(RepoError::UnsupportedVersion { path: path.to_path_buf(), found: found.to_string() });
     }
     Ok(())
 }
@@ -422,10 +384,7 @@ mod tests {
     use rubo_types::{Block, Bytes, Version, codec, hash};
 
     fn test_opts() -> InitOptions {
-        InitOptions {
-            profiles: vec!["test".into()],
-            ..Default::default()
-        }
+        InitOptions { profiles: vec!["test".into()], ..Default::default() }
     }
 
     #[test]
@@ -433,24 +392,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("repo");
         let id = Repo::init(&p, &test_opts()).unwrap();
-        assert!(matches!(
-            Repo::init(&p, &test_opts()),
-            Err(RepoError::AlreadyInitialized(_))
-        ));
+        assert!(matches!(Repo::init(&p, &test_opts()), Err(RepoError::AlreadyInitialized(_))));
         let repo = Repo::open(&p, LockMode::Exclusive, "test").unwrap();
         assert_eq!(repo.identity().peer_id(), id.peer_id());
         // The empty directory block is there.
-        let empty =
-            rubo_types::parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn").unwrap();
+        let empty = rubo_types::parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn").unwrap();
         assert!(repo.blocks().has(&empty).unwrap());
-        let b = Block::encode(
-            Bytes::from_static(b"hi\n"),
-            codec::RAW,
-            hash::SHA2_256,
-            None,
-            Version::V1,
-        )
-        .unwrap();
+        let b = Block::encode(Bytes::from_static(b"hi\n"), codec::RAW, hash::SHA2_256, None, Version::V1).unwrap();
         repo.blocks().put(&b).unwrap();
         // A second writer is refused; the message names the holder.
         let err = Repo::open(&p, LockMode::Exclusive, "other").unwrap_err();
@@ -465,10 +413,7 @@ mod tests {
     #[test]
     fn open_errors() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(
-            Repo::open(dir.path(), LockMode::Shared, "x"),
-            Err(RepoError::NotInitialized(_))
-        ));
+        assert!(matches!(Repo::open(dir.path(), LockMode::Shared, "x"), Err(RepoError::NotInitialized(_))));
         let p = dir.path().join("repo");
         Repo::init(&p, &test_opts()).unwrap();
         // A broken config is a clear error, not a panic.
@@ -480,10 +425,7 @@ mod tests {
     #[test]
     fn bad_profile() {
         let dir = tempfile::tempdir().unwrap();
-        let opts = InitOptions {
-            profiles: vec!["nope".into()],
-            ..Default::default()
-        };
+        let opts = InitOptions { profiles: vec!["nope".into()], ..Default::default() };
         let e = Repo::init(dir.path(), &opts).unwrap_err();
         assert_eq!(e.to_string(), "invalid configuration profile: nope");
         assert!(!is_initialized(dir.path()));

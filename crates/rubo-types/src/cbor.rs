@@ -93,9 +93,7 @@ pub fn walk(data: &[u8], mut on_link: impl FnMut(Cid)) -> Result<(), CborError> 
                 if pending_link {
                     pending_link = false;
                     // dag-cbor CIDs carry a leading 0x00 (the identity multibase).
-                    let (first, rest) = bytes
-                        .split_first()
-                        .ok_or_else(|| CborError::BadLink("empty".into()))?;
+                    let (first, rest) = bytes.split_first().ok_or_else(|| CborError::BadLink("empty".into()))?;
                     if *first != 0 {
                         return Err(CborError::BadLink("missing 0x00 prefix".into()));
                     }
@@ -103,11 +101,7 @@ pub fn walk(data: &[u8], mut on_link: impl FnMut(Cid)) -> Result<(), CborError> 
                 }
             }
             4 | 5 => {
-                let items = if major == 5 {
-                    arg.checked_mul(2).ok_or(CborError::Truncated)?
-                } else {
-                    arg
-                };
+                let items = if major == 5 { arg.checked_mul(2).ok_or(CborError::Truncated)? } else { arg };
                 // Each item takes at least a byte: a count beyond the input is a lie.
                 if items > (data.len() - cur.pos) as u64 {
                     return Err(CborError::Truncated);
@@ -142,17 +136,12 @@ mod tests {
     #[test]
     fn finds_links() {
         // {"Data": h'0001020304', "Links": []} from Kubo's t0053 vector, no links
-        let b = [
-            0xa2, 0x64, b'D', b'a', b't', b'a', 0x45, 0, 1, 2, 3, 4, 0x65, b'L', b'i', b'n', b'k',
-            b's', 0x80,
-        ];
+        let b = [0xa2, 0x64, b'D', b'a', b't', b'a', 0x45, 0, 1, 2, 3, 4, 0x65, b'L', b'i', b'n', b'k', b's', 0x80];
         let mut n = 0;
         walk(&b, |_| n += 1).unwrap();
         assert_eq!(n, 0);
         // [42(h'00' + cidv1 raw)]
-        let c =
-            crate::cid::parse_cid("bafkreibmlvvgdyihetgocpof6xk64kjjzdeq2e4c7hqs3krdheosk4tgj4")
-                .unwrap();
+        let c = crate::cid::parse_cid("bafkreibmlvvgdyihetgocpof6xk64kjjzdeq2e4c7hqs3krdheosk4tgj4").unwrap();
         let cb = c.to_bytes();
         let mut v = vec![0x81, 0xd8, 42, 0x58, (cb.len() + 1) as u8, 0];
         v.extend_from_slice(&cb);

@@ -56,18 +56,14 @@ pub fn parse_cid(s: &str) -> Result<Cid, CidError> {
     }
     // CIDv0: 46 base58btc chars starting with "Qm" (a sha2-256 multihash).
     if s.len() == 46 && s.starts_with("Qm") {
-        let bytes = Base::Base58Btc
-            .decode(s)
-            .map_err(|_| CidError::BadV0String)?;
+        let bytes = Base::Base58Btc.decode(s).map_err(|_| CidError::BadV0String)?;
         return cid_from_bytes(&bytes).map_err(|_| CidError::BadV0String);
     }
     let prefix = s.chars().next().ok_or(CidError::TooShort)?;
     let base = crate::multibase::from_prefix(prefix).ok_or(CidError::UnknownBase(prefix))?;
     let bytes = base
         .decode(&s[prefix.len_utf8()..])
-        .map_err(|_| CidError::BadEncoding {
-            base: crate::multibase::name_of(base),
-        })?;
+        .map_err(|_| CidError::BadEncoding { base: crate::multibase::name_of(base) })?;
     // As in go-cid, a multibase string holding a bare sha2-256 multihash is a CIDv0.
     cid_from_bytes(&bytes)
 }
@@ -88,10 +84,7 @@ pub fn cid_prefix_from_bytes(bytes: &[u8]) -> Result<(Cid, usize), CidError> {
     }
     // CIDv0 is a bare sha2-256 multihash: 0x12 0x20 + 32 bytes.
     if bytes[0] == 0x12 && bytes[1] == 0x20 {
-        let digest = bytes.get(2..34).ok_or(CidError::BadDigestLength {
-            declared: 32,
-            actual: bytes.len() - 2,
-        })?;
+        let digest = bytes.get(2..34).ok_or(CidError::BadDigestLength { declared: 32, actual: bytes.len() - 2 })?;
         let mh = Multihash::wrap(hash::SHA2_256, digest).map_err(|_| CidError::BadV0)?;
         return Ok((Cid::new_v0(mh).map_err(|_| CidError::BadV0)?, 34));
     }
@@ -115,10 +108,7 @@ pub fn cid_prefix_from_bytes(bytes: &[u8]) -> Result<(Cid, usize), CidError> {
     }
     let digest = bytes
         .get(pos..pos + len as usize)
-        .ok_or(CidError::BadDigestLength {
-            declared: len,
-            actual: bytes.len() - pos,
-        })?;
+        .ok_or(CidError::BadDigestLength { declared: len, actual: bytes.len() - pos })?;
     pos += len as usize;
     let mh = Multihash::wrap(code, digest).map_err(|_| CidError::DigestTooLong(len))?;
     Ok((Cid::new_v1(codec, mh), pos))
@@ -139,10 +129,7 @@ pub fn multihash_from_bytes(bytes: &[u8]) -> Result<Multihash, CidError> {
     }
     let rest = &bytes[pos..];
     if rest.len() != len as usize {
-        return Err(CidError::BadDigestLength {
-            declared: len,
-            actual: rest.len(),
-        });
+        return Err(CidError::BadDigestLength { declared: len, actual: rest.len() });
     }
     Multihash::wrap(code, rest).map_err(|_| CidError::DigestTooLong(len))
 }
@@ -190,10 +177,7 @@ mod tests {
         assert_eq!(v0.version(), Version::V0);
         assert_eq!(v0.codec(), crate::codec::DAG_PB);
         let v1 = to_v1(&v0);
-        assert_eq!(
-            v1.to_string(),
-            "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354"
-        );
+        assert_eq!(v1.to_string(), "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354");
         assert_eq!(parse_cid(&v1.to_string()).unwrap(), v1);
         // Upper-case base32 is the same CID.
         assert_eq!(parse_cid(&v1.to_string().to_uppercase()).unwrap(), v1);
@@ -204,33 +188,16 @@ mod tests {
         assert_eq!(parse_cid(""), Err(CidError::TooShort));
         assert_eq!(parse_cid("x"), Err(CidError::TooShort));
         assert!(matches!(parse_cid("!abc"), Err(CidError::UnknownBase('!'))));
-        assert!(matches!(
-            parse_cid("bafy!!"),
-            Err(CidError::BadEncoding { .. })
-        ));
-        assert_eq!(
-            parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3N0"),
-            Err(CidError::BadV0String)
-        );
+        assert!(matches!(parse_cid("bafy!!"), Err(CidError::BadEncoding { .. })));
+        assert_eq!(parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3N0"), Err(CidError::BadV0String));
         // go-cid vectors (see Kubo's cid.Decode): a wrapped bare multihash is a CIDv0.
         assert_eq!(
-            parse_cid("zQmRN6wdp1S2A5EtjW9A3M1vKSBuQQGcgvuhoMUoEz4iiT5")
-                .unwrap()
-                .to_string(),
+            parse_cid("zQmRN6wdp1S2A5EtjW9A3M1vKSBuQQGcgvuhoMUoEz4iiT5").unwrap().to_string(),
             "QmRN6wdp1S2A5EtjW9A3M1vKSBuQQGcgvuhoMUoEz4iiT5"
         );
         assert_eq!(parse_cid("bafkqaakbii"), Err(CidError::TrailingBytes(1)));
-        assert_eq!(
-            parse_cid("bciqcz4snxjp3biyoe3ua"),
-            Err(CidError::BadDigestLength {
-                declared: 32,
-                actual: 10
-            })
-        );
-        assert_eq!(
-            parse_cid("notacid").unwrap_err().to_string(),
-            "invalid cid: selected encoding not supported"
-        );
+        assert_eq!(parse_cid("bciqcz4snxjp3biyoe3ua"), Err(CidError::BadDigestLength { declared: 32, actual: 10 }));
+        assert_eq!(parse_cid("notacid").unwrap_err().to_string(), "invalid cid: selected encoding not supported");
         // trailing bytes after a valid CID
         let v1 = parse_cid("bafkreibmlvvgdyihetgocpof6xk64kjjzdeq2e4c7hqs3krdheosk4tgj4").unwrap();
         let mut b = v1.to_bytes();
@@ -238,15 +205,9 @@ mod tests {
         assert_eq!(cid_from_bytes(&b), Err(CidError::TrailingBytes(1)));
         // truncated digest
         let b = v1.to_bytes();
-        assert!(matches!(
-            cid_from_bytes(&b[..b.len() - 1]),
-            Err(CidError::BadDigestLength { .. })
-        ));
+        assert!(matches!(cid_from_bytes(&b[..b.len() - 1]), Err(CidError::BadDigestLength { .. })));
         // version 2
-        assert_eq!(
-            cid_from_bytes(&[2, 0x55, 0x12, 0x00]),
-            Err(CidError::BadVersion(2))
-        );
+        assert_eq!(cid_from_bytes(&[2, 0x55, 0x12, 0x00]), Err(CidError::BadVersion(2)));
     }
 
     #[test]

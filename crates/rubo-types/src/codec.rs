@@ -66,10 +66,7 @@ pub const SUPPORTED: &[u64] = &[CBOR, RAW, DAG_PB, DAG_CBOR, LIBP2P_KEY, DAG_JSO
 
 /// go-multicodec's name for an IPLD code.
 pub fn name_of(code: u64) -> Option<&'static str> {
-    IPLD_CODECS
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, n)| *n)
+    IPLD_CODECS.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
 }
 
 /// The code for a codec name, or a number (`85`, `0x55`) as go-multicodec's

@@ -54,10 +54,7 @@ pub enum DagPbError {
 impl PbNode {
     /// A node with only data.
     pub fn with_data(data: impl Into<Bytes>) -> Self {
-        Self {
-            links: Vec::new(),
-            data: Some(data.into()),
-        }
+        Self { links: Vec::new(), data: Some(data.into()) }
     }
 
     /// Decodes a dag-pb block, borrowing `Data` from `block` without copying.
@@ -94,16 +91,8 @@ impl PbNode {
 
     /// The encoded size, without encoding.
     pub fn encoded_len(&self) -> usize {
-        let links: usize = self
-            .links
-            .iter()
-            .map(|l| pb::bytes_field_len(2, l.encoded_len()))
-            .sum();
-        links
-            + self
-                .data
-                .as_ref()
-                .map_or(0, |d| pb::bytes_field_len(1, d.len()))
+        let links: usize = self.links.iter().map(|l| pb::bytes_field_len(2, l.encoded_len())).sum();
+        links + self.data.as_ref().map_or(0, |d| pb::bytes_field_len(1, d.len()))
     }
 
     /// Encodes canonically: links in the given order, then data.
@@ -124,11 +113,7 @@ impl PbNode {
 
 impl PbLink {
     pub fn new(cid: Cid, name: impl Into<String>, tsize: u64) -> Self {
-        Self {
-            cid,
-            name: Some(name.into()),
-            tsize: Some(tsize),
-        }
+        Self { cid, name: Some(name.into()), tsize: Some(tsize) }
     }
 
     fn encoded_len(&self) -> usize {
@@ -224,15 +209,7 @@ mod tests {
     fn roundtrip_with_links() {
         let c = parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn").unwrap();
         let node = PbNode {
-            links: vec![
-                PbLink::new(c, "a", 4),
-                PbLink::new(c, "", 0),
-                PbLink {
-                    cid: c,
-                    name: None,
-                    tsize: None,
-                },
-            ],
+            links: vec![PbLink::new(c, "a", 4), PbLink::new(c, "", 0), PbLink { cid: c, name: None, tsize: None }],
             data: Some(Bytes::from_static(b"\x08\x01")),
         };
         let enc = node.encode();
@@ -244,44 +221,25 @@ mod tests {
     fn strictness() {
         // Data before Links
         let c = parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn").unwrap();
-        let mut good = PbNode {
-            links: vec![PbLink::new(c, "a", 1)],
-            data: Some(Bytes::new()),
-        }
-        .encode();
+        let mut good = PbNode { links: vec![PbLink::new(c, "a", 1)], data: Some(Bytes::new()) }.encode();
         let data_first = {
             let split = good.len() - 2;
             let mut v = good[split..].to_vec();
             v.extend_from_slice(&good[..split]);
             v
         };
-        assert_eq!(
-            PbNode::decode_slice(&data_first),
-            Err(DagPbError::DataBeforeLinks)
-        );
+        assert_eq!(PbNode::decode_slice(&data_first), Err(DagPbError::DataBeforeLinks));
         // unknown field 3 in node
         good.extend_from_slice(&[0x1a, 0x00]);
         assert_eq!(PbNode::decode_slice(&good), Err(DagPbError::NodeField(3)));
         // varint field in node
-        assert!(matches!(
-            PbNode::decode_slice(&[0x08, 0x01]),
-            Err(DagPbError::NodeWireType(_))
-        ));
+        assert!(matches!(PbNode::decode_slice(&[0x08, 0x01]), Err(DagPbError::NodeWireType(_))));
         // link without hash
-        assert_eq!(
-            PbNode::decode_slice(&[0x12, 0x02, 0x12, 0x00]),
-            Err(DagPbError::MissingHash)
-        );
+        assert_eq!(PbNode::decode_slice(&[0x12, 0x02, 0x12, 0x00]), Err(DagPbError::MissingHash));
         // link with a hash that is not a cid
-        assert!(matches!(
-            PbNode::decode_slice(&[0x12, 0x03, 0x0a, 0x01, 0x00]),
-            Err(DagPbError::BadHash(_))
-        ));
+        assert!(matches!(PbNode::decode_slice(&[0x12, 0x03, 0x0a, 0x01, 0x00]), Err(DagPbError::BadHash(_))));
         // truncated
-        assert!(matches!(
-            PbNode::decode_slice(&[0x0a, 0x05, 0x00]),
-            Err(DagPbError::Protobuf(_))
-        ));
+        assert!(matches!(PbNode::decode_slice(&[0x0a, 0x05, 0x00]), Err(DagPbError::Protobuf(_))));
         // Not dag-pb at all: "hi\n"
         assert!(PbNode::decode_slice(b"hi\n").is_err());
     }

@@ -56,17 +56,9 @@ pub enum HashError {
     #[error("potentially insecure hash functions not allowed")]
     NotAllowed,
     #[error("digest too small: {name} digest got {got} bytes, minimum {min}")]
-    DigestTooSmall {
-        name: String,
-        got: usize,
-        min: usize,
-    },
+    DigestTooSmall { name: String, got: usize, min: usize },
     #[error("digest too large: {name} digest got {got} bytes, maximum {max}")]
-    DigestTooLarge {
-        name: String,
-        got: usize,
-        max: usize,
-    },
+    DigestTooLarge { name: String, got: usize, max: usize },
     #[error("requested length was too large for digest")]
     LengthTooLarge,
     #[error("identity hash of {0} bytes exceeds the {MAX_IDENTITY_DIGEST_SIZE}-byte limit")]
@@ -143,11 +135,7 @@ pub fn code_of(name: &str) -> Result<u64, HashError> {
                 "blake2s" => (BLAKE2S_MIN, 256),
                 _ => return Err(unknown()),
             };
-            if bits == 0
-                || !bits.is_multiple_of(8)
-                || bits > max
-                || bits.to_string() != other[family.len() + 1..]
-            {
+            if bits == 0 || !bits.is_multiple_of(8) || bits > max || bits.to_string() != other[family.len() + 1..] {
                 return Err(unknown());
             }
             base + bits / 8 - 1
@@ -176,13 +164,9 @@ pub fn default_length(code: u64) -> Option<usize> {
 /// Whether Kubo (boxo `verifcid.DefaultAllowlist`) accepts content hashed with `code`.
 pub fn is_allowed(code: u64) -> bool {
     match code {
-        SHA2_256 | SHA2_512 | SHAKE_256 | DBL_SHA2_256 | BLAKE3 | IDENTITY | SHA3_224
-        | SHA3_256 | SHA3_384 | SHA3_512 | KECCAK_224 | KECCAK_256 | KECCAK_384 | KECCAK_512
-        | SHA1 => true,
-        c => {
-            (BLAKE2B_MIN + 19..=BLAKE2B_MAX).contains(&c)
-                || (BLAKE2S_MIN + 19..=BLAKE2S_MAX).contains(&c)
-        }
+        SHA2_256 | SHA2_512 | SHAKE_256 | DBL_SHA2_256 | BLAKE3 | IDENTITY | SHA3_224 | SHA3_256 | SHA3_384
+        | SHA3_512 | KECCAK_224 | KECCAK_256 | KECCAK_384 | KECCAK_512 | SHA1 => true,
+        c => (BLAKE2B_MIN + 19..=BLAKE2B_MAX).contains(&c) || (BLAKE2S_MIN + 19..=BLAKE2S_MAX).contains(&c),
     }
 }
 
@@ -193,24 +177,12 @@ pub fn validate(code: u64, digest_len: usize) -> Result<(), HashError> {
         return Err(HashError::NotAllowed);
     }
     let name = || name_of(code).unwrap_or_else(|| format!("unknown({code})"));
-    let (min, max) = if code == IDENTITY {
-        (0, MAX_IDENTITY_DIGEST_SIZE)
-    } else {
-        (MIN_DIGEST_SIZE, MAX_DIGEST_SIZE)
-    };
+    let (min, max) = if code == IDENTITY { (0, MAX_IDENTITY_DIGEST_SIZE) } else { (MIN_DIGEST_SIZE, MAX_DIGEST_SIZE) };
     if digest_len < min {
-        return Err(HashError::DigestTooSmall {
-            name: name(),
-            got: digest_len,
-            min,
-        });
+        return Err(HashError::DigestTooSmall { name: name(), got: digest_len, min });
     }
     if digest_len > max {
-        return Err(HashError::DigestTooLarge {
-            name: name(),
-            got: digest_len,
-            max,
-        });
+        return Err(HashError::DigestTooLarge { name: name(), got: digest_len, max });
     }
     Ok(())
 }
@@ -388,11 +360,7 @@ impl Hasher {
                 out
             }
         };
-        let digest = if len < full.len() {
-            &full[..len]
-        } else {
-            &full[..]
-        };
+        let digest = if len < full.len() { &full[..len] } else { &full[..] };
         Multihash::wrap(self.code, digest).map_err(|_| HashError::LengthTooLarge)
     }
 }
@@ -445,26 +413,11 @@ mod tests {
     #[test]
     fn known_digests() {
         // Published test vectors for "abc".
-        assert_eq!(
-            hex_digest(SHA2_256, b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-        assert_eq!(
-            hex_digest(SHA1, b"abc"),
-            "a9993e364706816aba3e25717850c26c9cd0d89d"
-        );
-        assert_eq!(
-            hex_digest(SHA3_256, b"abc"),
-            "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532"
-        );
-        assert_eq!(
-            hex_digest(KECCAK_256, b""),
-            "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
-        );
-        assert_eq!(
-            hex_digest(BLAKE3, b""),
-            "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
-        );
+        assert_eq!(hex_digest(SHA2_256, b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(hex_digest(SHA1, b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(hex_digest(SHA3_256, b"abc"), "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532");
+        assert_eq!(hex_digest(KECCAK_256, b""), "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
+        assert_eq!(hex_digest(BLAKE3, b""), "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
         assert_eq!(
             hex_digest(code_of("blake2b-256").unwrap(), b"abc"),
             "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319"
@@ -493,14 +446,8 @@ mod tests {
     fn truncation_and_limits() {
         let mh = digest(SHA2_256, Some(20), b"x").unwrap();
         assert_eq!(mh.size(), 20);
-        assert_eq!(
-            &digest(SHA2_256, None, b"x").unwrap().digest()[..20],
-            mh.digest()
-        );
-        assert_eq!(
-            Hasher::new(SHA2_256, Some(33)).err(),
-            Some(HashError::LengthTooLarge)
-        );
+        assert_eq!(&digest(SHA2_256, None, b"x").unwrap().digest()[..20], mh.digest());
+        assert_eq!(Hasher::new(SHA2_256, Some(33)).err(), Some(HashError::LengthTooLarge));
         // XOFs may be extended
         assert_eq!(digest(BLAKE3, Some(64), b"x").unwrap().size(), 64);
         assert!(identity(&[0u8; 128]).is_ok());

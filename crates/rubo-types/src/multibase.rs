@@ -32,10 +32,7 @@ pub const BASES: &[(Base, &str)] = &[
 
 /// go-multibase's name of `base`.
 pub fn name_of(base: Base) -> &'static str {
-    BASES
-        .iter()
-        .find(|(b, _)| *b == base)
-        .map_or("unknown", |(_, n)| n)
+    BASES.iter().find(|(b, _)| *b == base).map_or("unknown", |(_, n)| n)
 }
 
 /// A base by name (`base32`) or by its one-character prefix (`b`), as go-multibase's

@@ -81,11 +81,7 @@ pub fn get_uvarint(buf: &[u8]) -> Result<(u64, usize), PbError> {
             return Ok((v, i + 1));
         }
     }
-    if buf.len() >= 10 {
-        Err(PbError::VarintOverflow)
-    } else {
-        Err(PbError::Truncated)
-    }
+    if buf.len() >= 10 { Err(PbError::VarintOverflow) } else { Err(PbError::Truncated) }
 }
 
 /// Reads a strictly minimal unsigned varint (the multiformats rule), at most 9 bytes.
@@ -217,17 +213,7 @@ mod tests {
 
     #[test]
     fn varint_roundtrip_edges() {
-        for v in [
-            0u64,
-            1,
-            127,
-            128,
-            300,
-            16383,
-            16384,
-            u32::MAX as u64,
-            u64::MAX,
-        ] {
+        for v in [0u64, 1, 127, 128, 300, 16383, 16384, u32::MAX as u64, u64::MAX] {
             let mut b = Vec::new();
             put_uvarint(&mut b, v);
             assert_eq!(b.len(), uvarint_len(v));
@@ -247,10 +233,7 @@ mod tests {
 
     #[test]
     fn minimal_varint() {
-        assert_eq!(
-            get_uvarint_minimal(&[0x80, 0x00]),
-            Err(PbError::VarintOverflow)
-        );
+        assert_eq!(get_uvarint_minimal(&[0x80, 0x00]), Err(PbError::VarintOverflow));
         assert_eq!(get_uvarint_minimal(&[0x80, 0x01]), Ok((128, 2)));
     }
 

@@ -41,7 +41,12 @@ pub(crate) fn specs() -> Vec<Spec> {
                          Data given with a codec rubo can decode (dag-pb, dag-cbor, dag-json,\n\
                          json) must be valid for that codec.",
                     )
-                    .arg(Arg::new("data").help("The data to be stored as an IPFS block.").num_args(0..).action(ArgAction::Append))
+                    .arg(
+                        Arg::new("data")
+                            .help("The data to be stored as an IPFS block.")
+                            .num_args(0..)
+                            .action(ArgAction::Append),
+                    )
                     .arg(str_opt("cid-codec", "Multicodec to use in returned CID [default: raw]"))
                     .arg(str_opt("mhtype", "Multihash hash function [default: sha2-256]"))
                     .arg(str_opt("mhlen", "Multihash hash length [default: -1]").allow_hyphen_values(true))
@@ -54,11 +59,7 @@ pub(crate) fn specs() -> Vec<Spec> {
                     .arg(str_opt("format", "Use legacy format for returned CID (DEPRECATED)").short('f'))
             },
             run: |ctx, req| Box::pin(put(ctx, req)),
-            text: |_| {
-                Box::new(FnText(|v, p: &mut Printer<'_>| {
-                    p.out(&format!("{}\n", typed::<StatOut>(v)?.key))
-                }))
-            },
+            text: |_| Box::new(FnText(|v, p: &mut Printer<'_>| p.out(&format!("{}\n", typed::<StatOut>(v)?.key)))),
         },
         Spec {
             path: "block get",
@@ -129,10 +130,7 @@ struct StatOut {
 }
 
 fn stat_out(g: &crate::Global, s: &BlockStat) -> StatOut {
-    StatOut {
-        key: g.cid(&s.cid),
-        size: s.size,
-    }
+    StatOut { key: g.cid(&s.cid), size: s.size }
 }
 
 /// Reads a whole input, refusing more than `limit` bytes without buffering them.
@@ -155,13 +153,7 @@ fn read_bounded(mut r: Box<dyn Read + Send>, limit: Option<usize>) -> Result<Vec
 fn put_options(req: &Request, node: &rubo_node::Node) -> Result<PutOptions, CmdError> {
     let mhtype = match req.opts.str("mhtype") {
         Some(m) => m.to_string(),
-        None => node
-            .repo()
-            .config()
-            .typed()?
-            .import
-            .hash_function
-            .unwrap_or_else(|| "sha2-256".into()),
+        None => node.repo().config().typed()?.import.hash_function.unwrap_or_else(|| "sha2-256".into()),
     };
     let hash = hash::code_of(&mhtype).map_err(|e| CmdError::client(e.to_string()))?;
     let mhlen = req.opts.int("mhlen")?.unwrap_or(-1);
@@ -190,29 +182,17 @@ fn put_options(req: &Request, node: &rubo_node::Node) -> Result<PutOptions, CmdE
             return Err(CmdError::client("only sha2-256-32 is allowed with CIDv0"));
         }
     }
-    let codec = codec::code_of(&codec_name)
-        .ok_or_else(|| CmdError::client(format!("unknown multicodec: {codec_name:?}")))?;
-    let hash_len = if hash == hash::IDENTITY {
-        None
-    } else {
-        hash_len
-    };
-    Ok(PutOptions {
-        codec,
-        hash,
-        hash_len,
-        version,
-        allow_big: req.opts.flag("allow-big-block")?,
-    })
+    let codec =
+        codec::code_of(&codec_name).ok_or_else(|| CmdError::client(format!("unknown multicodec: {codec_name:?}")))?;
+    let hash_len = if hash == hash::IDENTITY { None } else { hash_len };
+    Ok(PutOptions { codec, hash, hash_len, version, allow_big: req.opts.flag("allow-big-block")? })
 }
 
 async fn put(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
     let opts = put_options(&req, &node)?;
     if req.opts.flag("pin")? {
-        return Err(CmdError::client(
-            "block put --pin: pins are not available in this build yet",
-        ));
+        return Err(CmdError::client("block put --pin: pins are not available in this build yet"));
     }
     if req.files.is_empty() {
         return Err(CmdError::client("argument \"data\" is required"));
@@ -224,11 +204,9 @@ async fn put(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     tokio::spawn(async move {
         for f in files {
             let res = async {
-                let data =
-                    tokio::task::spawn_blocking(move || read_bounded(f.data, limit)).await??;
+                let data = tokio::task::spawn_blocking(move || read_bounded(f.data, limit)).await??;
                 let st = node.block().put(Bytes::from(data), opts.clone()).await?;
-                serde_json::to_value(stat_out(&global, &st))
-                    .map_err(|e| CmdError::new(e.to_string()))
+                serde_json::to_value(stat_out(&global, &st)).map_err(|e| CmdError::new(e.to_string()))
             }
             .await;
             let stop = res.is_err();
@@ -244,10 +222,7 @@ async fn put(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
 async fn get(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let cid = cid_arg(req.arg(0, "cid")?)?;
     let block = ctx.node()?.block().get(&cid).await?;
-    Ok(Output::bytes(
-        "application/vnd.ipld.raw",
-        block.data().clone(),
-    ))
+    Ok(Output::bytes("application/vnd.ipld.raw", block.data().clone()))
 }
 
 async fn stat(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
@@ -280,14 +255,8 @@ async fn rm(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
             let hash = global.cid(&cid);
             let item = match node.block().rm(&cid, force).await {
                 Ok(()) if quiet => continue,
-                Ok(()) => Removed {
-                    hash,
-                    error: String::new(),
-                },
-                Err(e) => Removed {
-                    hash,
-                    error: e.to_string(),
-                },
+                Ok(()) => Removed { hash, error: String::new() },
+                Err(e) => Removed { hash, error: e.to_string() },
             };
             let v = serde_json::to_value(item).map_err(|e| CmdError::new(e.to_string()));
             if tx.send(v).await.is_err() {
@@ -318,10 +287,6 @@ impl TextEncoder for RmText {
     }
 
     fn finish(&mut self, _p: &mut Printer<'_>) -> Result<(), CmdError> {
-        if self.failed {
-            Err(CmdError::new("some blocks not removed"))
-        } else {
-            Ok(())
-        }
+        if self.failed { Err(CmdError::new("some blocks not removed")) } else { Ok(()) }
     }
 }

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Arg, Command};
 use rubo_repo::config::{
-    ConfigError, ConfigFile, PROFILES, apply_profile, is_pinning_secret, is_private_key, scrub,
-    sorted,
+    ConfigError, ConfigFile, PROFILES, apply_profile, is_pinning_secret, is_private_key, scrub, sorted,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -48,14 +47,10 @@ fn config_path(req: &Request) -> PathBuf {
 
 fn guard(key: &str) -> Result<(), CmdError> {
     if is_private_key(key) {
-        return Err(CmdError::new(
-            "cannot show or change private key through API",
-        ));
+        return Err(CmdError::new("cannot show or change private key through API"));
     }
     if is_pinning_secret(key) {
-        return Err(CmdError::new(
-            "cannot show or change pinning services credentials",
-        ));
+        return Err(CmdError::new("cannot show or change pinning services credentials"));
     }
     Ok(())
 }
@@ -65,8 +60,7 @@ fn human(v: &Value) -> Result<String, CmdError> {
     match v {
         Value::String(s) => Ok(format!("{}\n", s.trim_matches('\n'))),
         other => {
-            let s = serde_json::to_string_pretty(&sorted(other))
-                .map_err(|e| CmdError::new(e.to_string()))?;
+            let s = serde_json::to_string_pretty(&sorted(other)).map_err(|e| CmdError::new(e.to_string()))?;
             Ok(format!("{s}\n"))
         }
     }
@@ -77,13 +71,7 @@ pub(crate) fn specs() -> Vec<Spec> {
         Spec {
             path: "config",
             repo: RepoUse::None,
-            repo_for: Some(|req| {
-                if req.args.len() >= 2 {
-                    RepoUse::Write
-                } else {
-                    RepoUse::None
-                }
-            }),
+            repo_for: Some(|req| if req.args.len() >= 2 { RepoUse::Write } else { RepoUse::None }),
             args: ArgKind::Strings,
             local_only: false,
             def: || {
@@ -162,13 +150,11 @@ pub(crate) fn specs() -> Vec<Spec> {
             args: ArgKind::Strings,
             local_only: true,
             def: || {
-                Command::new("edit")
-                    .about("Open the config file for editing in $EDITOR.")
-                    .long_about(
-                        "To use 'rubo config edit', you must have the $EDITOR environment\n\
+                Command::new("edit").about("Open the config file for editing in $EDITOR.").long_about(
+                    "To use 'rubo config edit', you must have the $EDITOR environment\n\
                      variable set to your preferred text editor. The file is checked when\n\
                      the editor exits.",
-                    )
+                )
             },
             run: |_ctx, req| Box::pin(edit(req)),
             text: |_| Box::new(FnText(|_, _: &mut Printer<'_>| Ok(()))),
@@ -179,11 +165,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo_for: None,
             args: ArgKind::Strings,
             local_only: true,
-            def: || {
-                Command::new("profile")
-                    .about("Apply profiles to config.")
-                    .args_conflicts_with_subcommands(true)
-            },
+            def: || Command::new("profile").about("Apply profiles to config.").args_conflicts_with_subcommands(true),
             run: |_ctx, _req| {
                 Box::pin(async {
                     let list: Vec<Value> = PROFILES
@@ -243,16 +225,11 @@ async fn get_set(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     guard(&key)?;
     let Some(raw) = req.args.get(1).cloned() else {
         let cfg = ConfigFile::load(&config_path(&req))?;
-        let value = cfg.get(&key).map_err(|e| {
-            CmdError::new(format!("failed to get config value: {:?}", e.to_string()))
-        })?;
+        let value =
+            cfg.get(&key).map_err(|e| CmdError::new(format!("failed to get config value: {:?}", e.to_string())))?;
         return Output::value(Field { key, value });
     };
-    let set_err = |e: String| {
-        CmdError::new(format!(
-            "failed to set config value: {e} (maybe use --json?)"
-        ))
-    };
+    let set_err = |e: String| CmdError::new(format!("failed to set config value: {e} (maybe use --json?)"));
     let value = if req.opts.flag("json")? {
         serde_json::from_str(&raw).map_err(|e| set_err(format!("failed to unmarshal json. {e}")))?
     } else if req.opts.flag("bool")? {
@@ -263,11 +240,7 @@ async fn get_set(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?;
     if key.eq_ignore_ascii_case("Identity.PeerID") {
         let want = node.repo().identity().peer_id().to_string();
-        let given = value
-            .as_str()
-            .map(crate::cmd::id::parse_peer)
-            .transpose()?
-            .map(|p| p.to_string());
+        let given = value.as_str().map(crate::cmd::id::parse_peer).transpose()?.map(|p| p.to_string());
         if given.as_deref() != Some(want.as_str()) {
             return Err(CmdError::new(
                 "cannot set Identity.PeerID to a value that does not match the node's private key",
@@ -285,32 +258,18 @@ async fn get_set(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
 }
 
 async fn replace(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
-    let mut file = req
-        .files
-        .pop()
-        .ok_or_else(|| CmdError::client("argument \"file\" is required"))?;
+    let mut file = req.files.pop().ok_or_else(|| CmdError::client("argument \"file\" is required"))?;
     let text = tokio::task::spawn_blocking(move || {
         let mut s = String::new();
-        (&mut file.data)
-            .take(16 << 20)
-            .read_to_string(&mut s)
-            .map(|_| s)
+        (&mut file.data).take(16 << 20).read_to_string(&mut s).map(|_| s)
     })
     .await??;
-    let doc: Value = serde_json::from_str(&text)
-        .map_err(|_| CmdError::new("failed to decode file as config"))?;
-    let has_key = doc
-        .get("Identity")
-        .and_then(Value::as_object)
-        .is_some_and(|id| {
-            id.iter().any(|(k, v)| {
-                k.eq_ignore_ascii_case("privkey") && v.as_str().is_some_and(|s| !s.is_empty())
-            })
-        });
+    let doc: Value = serde_json::from_str(&text).map_err(|_| CmdError::new("failed to decode file as config"))?;
+    let has_key = doc.get("Identity").and_then(Value::as_object).is_some_and(|id| {
+        id.iter().any(|(k, v)| k.eq_ignore_ascii_case("privkey") && v.as_str().is_some_and(|s| !s.is_empty()))
+    });
     if has_key {
-        return Err(CmdError::new(
-            "setting private key with API is not supported",
-        ));
+        return Err(CmdError::new("setting private key with API is not supported"));
     }
     ctx.node()?.repo().update_config(|c| c.replace(doc))?;
     Ok(Output::None)
@@ -318,25 +277,18 @@ async fn replace(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
 
 async fn edit(req: Request) -> Result<Output, CmdError> {
     let path = config_path(&req);
-    let editor =
-        std::env::var("EDITOR").map_err(|_| CmdError::new("ENV variable $EDITOR not set"))?;
+    let editor = std::env::var("EDITOR").map_err(|_| CmdError::new("ENV variable $EDITOR not set"))?;
     let mut parts = editor.split_whitespace();
-    let prog = parts
-        .next()
-        .ok_or_else(|| CmdError::new("ENV variable $EDITOR not set"))?
-        .to_string();
+    let prog = parts.next().ok_or_else(|| CmdError::new("ENV variable $EDITOR not set"))?.to_string();
     let args: Vec<String> = parts.map(str::to_string).collect();
     let p = path.clone();
-    let status = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(prog).args(args).arg(p).status()
-    })
-    .await??;
+    let status =
+        tokio::task::spawn_blocking(move || std::process::Command::new(prog).args(args).arg(p).status()).await??;
     if !status.success() {
         return Err(CmdError::new(format!("editor exited with {status}")));
     }
     // Catch mistakes now rather than at the next start.
-    ConfigFile::load(&path)
-        .map_err(|e| CmdError::new(format!("the edited config is invalid: {e}")))?;
+    ConfigFile::load(&path).map_err(|e| CmdError::new(format!("the edited config is invalid: {e}")))?;
     Ok(Output::None)
 }
 
@@ -350,27 +302,17 @@ async fn profile_apply(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     apply_profile(&mut new, &name, false)?;
     if !dry {
         // Keep a copy, as Kubo does, so a profile can be undone by hand.
-        let backup = repo
-            .path()
-            .join(format!("config-pre-{name}-{}", std::process::id()));
-        std::fs::copy(current.path(), &backup)
-            .map_err(|e| CmdError::new(format!("backing up config: {e}")))?;
+        let backup = repo.path().join(format!("config-pre-{name}-{}", std::process::id()));
+        std::fs::copy(current.path(), &backup).map_err(|e| CmdError::new(format!("backing up config: {e}")))?;
         repo.update_config(|c| c.replace_all(new.clone()))?;
     }
-    Output::value(Update {
-        old: scrub(sorted(&old)),
-        new: scrub(sorted(&new)),
-    })
+    Output::value(Update { old: scrub(sorted(&old)), new: scrub(sorted(&new)) })
 }
 
 /// Changed leaves, as `- Key: old` / `+ Key: new` lines.
 fn diff(old: &Value, new: &Value, path: &str, out: &mut Vec<String>) {
     let join = |k: &str| {
-        if path.is_empty() {
-            k.to_string()
-        } else {
-            format!("{path}.{k}")
-        }
+        if path.is_empty() { k.to_string() } else { format!("{path}.{k}") }
     };
     match (old, new) {
         (Value::Object(a), Value::Object(b)) => {

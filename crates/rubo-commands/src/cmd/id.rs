@@ -71,8 +71,7 @@ fn to_tab_json(v: &impl Serialize) -> Result<String, CmdError> {
     let mut buf = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-    v.serialize(&mut ser)
-        .map_err(|e| CmdError::new(e.to_string()))?;
+    v.serialize(&mut ser).map_err(|e| CmdError::new(e.to_string()))?;
     String::from_utf8(buf).map_err(|e| CmdError::new(e.to_string()))
 }
 
@@ -80,14 +79,8 @@ fn apply_format(f: &str, o: &IdOutput) -> String {
     f.replace("<id>", &o.id)
         .replace("<aver>", &o.agent_version)
         .replace("<pubkey>", &o.public_key)
-        .replace(
-            "<addrs>",
-            &o.addresses.clone().unwrap_or_default().join("\n"),
-        )
-        .replace(
-            "<protocols>",
-            &o.protocols.clone().unwrap_or_default().join("\n"),
-        )
+        .replace("<addrs>", &o.addresses.clone().unwrap_or_default().join("\n"))
+        .replace("<protocols>", &o.protocols.clone().unwrap_or_default().join("\n"))
         .replace("\\n", "\n")
         .replace("\\t", "\t")
 }
@@ -97,9 +90,8 @@ fn encode_peer(peer: &libp2p_identity::PeerId, base: Option<&str>) -> Result<Str
     match base {
         None | Some("b58mh") | Some("v0") => Ok(peer.to_base58()),
         Some(name) => {
-            let b = rubo_types::multibase::by_name(name).ok_or_else(|| {
-                CmdError::client(format!("unsupported multibase encoding: {name}"))
-            })?;
+            let b = rubo_types::multibase::by_name(name)
+                .ok_or_else(|| CmdError::client(format!("unsupported multibase encoding: {name}")))?;
             let mh = rubo_types::cid::multihash_from_bytes(&peer.to_bytes())?;
             let cid = Cid::new_v1(codec::LIBP2P_KEY, mh);
             Ok(rubo_types::cid::cid_to_string(&cid, b)?)
@@ -145,6 +137,5 @@ pub(crate) fn parse_peer(s: &str) -> Result<libp2p_identity::PeerId, CmdError> {
         return Ok(p);
     }
     let cid = rubo_types::parse_cid(s).map_err(|_| CmdError::client("invalid peer id"))?;
-    libp2p_identity::PeerId::from_bytes(&cid.hash().to_bytes())
-        .map_err(|_| CmdError::client("invalid peer id"))
+    libp2p_identity::PeerId::from_bytes(&cid.hash().to_bytes()).map_err(|_| CmdError::client("invalid peer id"))
 }

@@ -45,9 +45,15 @@ pub(crate) fn specs() -> Vec<Spec> {
                      environment variable:\n\n    export RUBO_PATH=/path/to/rubo/repo",
                 )
                 .arg(Arg::new("default-config").help("Initialize with the given configuration."))
-                .arg(str_opt("algorithm", "Cryptographic algorithm to use for key generation. [default: ed25519]").short('a'))
+                .arg(
+                    str_opt("algorithm", "Cryptographic algorithm to use for key generation. [default: ed25519]")
+                        .short('a'),
+                )
                 .arg(str_opt("bits", "Number of bits to use in the generated RSA private key.").short('b'))
-                .arg(bool_opt("empty-repo", "Don't add and pin help files to the local storage. [default: true]").short('e'))
+                .arg(
+                    bool_opt("empty-repo", "Don't add and pin help files to the local storage. [default: true]")
+                        .short('e'),
+                )
                 .arg(
                     str_opt("profile", "Apply profile settings to config. Multiple profiles can be separated by ','")
                         .short('p'),
@@ -60,9 +66,7 @@ pub(crate) fn specs() -> Vec<Spec> {
                 let mut s = String::new();
                 if o.generated {
                     match o.key_type.as_str() {
-                        "rsa" => {
-                            s.push_str(&format!("generating {}-bit RSA keypair...done\n", o.bits))
-                        }
+                        "rsa" => s.push_str(&format!("generating {}-bit RSA keypair...done\n", o.bits)),
                         "ed25519" => s.push_str("generating ED25519 keypair...done\n"),
                         t => s.push_str(&format!("generating {t} keypair...done\n")),
                     }
@@ -77,27 +81,17 @@ pub(crate) fn specs() -> Vec<Spec> {
 
 async fn run(_ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     let path = req.global.repo_path.clone();
-    let algo = req
-        .opts
-        .str("algorithm")
-        .unwrap_or("ed25519")
-        .to_ascii_lowercase();
+    let algo = req.opts.str("algorithm").unwrap_or("ed25519").to_ascii_lowercase();
     let key_type = KeyType::parse(&algo).map_err(|e| CmdError::client(e.to_string()))?;
     let bits = match req.opts.int("bits")? {
         None => 2048,
         Some(b) if key_type == KeyType::Ed25519 => {
-            return Err(CmdError::client(format!(
-                "invalid key size {b}: ed25519 keys are always 256 bits"
-            )));
+            return Err(CmdError::client(format!("invalid key size {b}: ed25519 keys are always 256 bits")));
         }
-        Some(b) => {
-            u32::try_from(b).map_err(|_| CmdError::client(format!("invalid key size {b}")))?
-        }
+        Some(b) => u32::try_from(b).map_err(|_| CmdError::client(format!("invalid key size {b}")))?,
     };
     if req.opts.bool("empty-repo")? == Some(false) {
-        return Err(CmdError::client(
-            "--empty-repo=false: rubo has no help files to add yet",
-        ));
+        return Err(CmdError::client("--empty-repo=false: rubo has no help files to add yet"));
     }
     let profiles: Vec<String> = req
         .opts
@@ -112,35 +106,22 @@ async fn run(_ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
         Some(mut f) => {
             let text = tokio::task::spawn_blocking(move || {
                 let mut s = String::new();
-                (&mut f.data)
-                    .take(16 << 20)
-                    .read_to_string(&mut s)
-                    .map(|_| s)
+                (&mut f.data).take(16 << 20).read_to_string(&mut s).map(|_| s)
             })
             .await??;
-            Some(
-                serde_json::from_str(&text)
-                    .map_err(|e| CmdError::client(format!("invalid config file: {e}")))?,
-            )
+            Some(serde_json::from_str(&text).map_err(|e| CmdError::client(format!("invalid config file: {e}")))?)
         }
         None => None,
     };
     let generated = config.is_none();
-    let opts = InitOptions {
-        key_type,
-        bits,
-        profiles,
-        config,
-    };
+    let opts = InitOptions { key_type, bits, profiles, config };
     let p = path.clone();
-    let id = tokio::task::spawn_blocking(move || Repo::init(&p, &opts))
-        .await?
-        .map_err(|e| match e {
-            RepoError::Lock(_) => CmdError::client(format!(
-                "{e}\nrubo daemon is running? please stop it to run this command"
-            )),
-            e => CmdError::new(e.to_string()),
-        })?;
+    let id = tokio::task::spawn_blocking(move || Repo::init(&p, &opts)).await?.map_err(|e| match e {
+        RepoError::Lock(_) => {
+            CmdError::client(format!("{e}\nrubo daemon is running? please stop it to run this command"))
+        }
+        e => CmdError::new(e.to_string()),
+    })?;
     Output::value(InitOut {
         peer_id: id.peer_id().to_string(),
         key_type: id.type_name().to_string(),

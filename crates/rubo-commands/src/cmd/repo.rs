@@ -71,13 +71,7 @@ pub(crate) fn specs() -> Vec<Spec> {
                          Version         string The repo version.",
                     )
                     .arg(bool_opt("size-only", "Only report RepoSize and StorageMax.").short('s'))
-                    .arg(
-                        bool_opt(
-                            "human",
-                            "Print sizes in human readable format (e.g., 1K 234M 2G)",
-                        )
-                        .short('H'),
-                    )
+                    .arg(bool_opt("human", "Print sizes in human readable format (e.g., 1K 234M 2G)").short('H'))
             },
             run: |ctx, req| Box::pin(stat(ctx, req)),
             text: |req| {
@@ -86,11 +80,7 @@ pub(crate) fn specs() -> Vec<Spec> {
                 Box::new(FnText(move |v, p: &mut Printer<'_>| {
                     let s: StatOut = typed(v)?;
                     let size = |n: u64| {
-                        if human {
-                            humanize_bytes(n)
-                        } else {
-                            n.to_string()
-                        }
+                        if human { humanize_bytes(n) } else { n.to_string() }
                     };
                     let mut out = String::new();
                     if !size_only {
@@ -108,7 +98,7 @@ pub(crate) fn specs() -> Vec<Spec> {
         },
         Spec {
             path: "repo verify",
-            repo_for: None,
+            repo_for: Some(|req| if req.opts.flag("drop").unwrap_or(false) { RepoUse::Write } else { RepoUse::Read }),
             repo: RepoUse::Read,
             args: ArgKind::Strings,
             local_only: false,
@@ -120,10 +110,7 @@ pub(crate) fn specs() -> Vec<Spec> {
                          ones whose content no longer matches their hash. It exits with an\n\
                          error if any block is corrupt, unless --drop removed them all.",
                     )
-                    .arg(bool_opt(
-                        "drop",
-                        "Remove corrupt blocks from datastore (destructive operation).",
-                    ))
+                    .arg(bool_opt("drop", "Remove corrupt blocks from datastore (destructive operation)."))
             },
             run: |ctx, req| Box::pin(verify(ctx, req)),
             text: |_| Box::new(VerifyText::default()),
@@ -140,13 +127,7 @@ pub(crate) fn specs() -> Vec<Spec> {
                     .long_about("'rubo repo version' returns the current repo version.")
                     .arg(bool_opt("quiet", "Write minimal output.").short('q'))
             },
-            run: |_ctx, _req| {
-                Box::pin(async {
-                    Output::value(VersionOut {
-                        version: rubo_node::version_string(),
-                    })
-                })
-            },
+            run: |_ctx, _req| Box::pin(async { Output::value(VersionOut { version: rubo_node::version_string() }) }),
             text: |req| {
                 let quiet = req.opts.flag("quiet").unwrap_or(false);
                 Box::new(FnText(move |v, p: &mut Printer<'_>| {
@@ -163,11 +144,7 @@ pub(crate) fn specs() -> Vec<Spec> {
 }
 
 async fn stat(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
-    let s = ctx
-        .node()?
-        .repo_api()
-        .stat(req.opts.flag("size-only")?)
-        .await?;
+    let s = ctx.node()?.repo_api().stat(req.opts.flag("size-only")?).await?;
     Output::value(StatOut {
         repo_size: s.repo_size,
         storage_max: s.storage_max,
@@ -180,9 +157,7 @@ async fn stat(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
 async fn verify(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let drop = req.opts.flag("drop")?;
     if drop && ctx.node()?.repo().mode() != rubo_node::LockMode::Exclusive {
-        return Err(CmdError::new(
-            "repo verify --drop needs the repo opened for writing",
-        ));
+        return Err(CmdError::new("repo verify --drop needs the repo opened for writing"));
     }
     let mut events = ctx.node()?.repo_api().verify(drop);
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
@@ -195,16 +170,9 @@ async fn verify(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
             let out = match ev {
                 VerifyEvent::Progress(n) => {
                     last = last.max(n);
-                    VerifyOut {
-                        msg: String::new(),
-                        progress: n,
-                    }
+                    VerifyOut { msg: String::new(), progress: n }
                 }
-                VerifyEvent::Corrupt {
-                    cid: c,
-                    reason,
-                    removed: r,
-                } => {
+                VerifyEvent::Corrupt { cid: c, reason, removed: r } => {
                     corrupt += 1;
                     let tail = match r {
                         None => String::new(),
@@ -217,36 +185,23 @@ async fn verify(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
                             format!(", failed to remove ({e})")
                         }
                     };
-                    VerifyOut {
-                        msg: format!("block {} was corrupt ({reason}){tail}", cid(&c)),
-                        progress: 0,
-                    }
+                    VerifyOut { msg: format!("block {} was corrupt ({reason}){tail}", cid(&c)), progress: 0 }
                 }
-                VerifyEvent::Foreign(path) => VerifyOut {
-                    msg: format!("not a block, ignored: {path}"),
-                    progress: 0,
-                },
+                VerifyEvent::Foreign(path) => VerifyOut { msg: format!("not a block, ignored: {path}"), progress: 0 },
                 VerifyEvent::Failed(e) => {
                     fatal = Some(e);
                     continue;
                 }
             };
-            if tx
-                .send(serde_json::to_value(out).map_err(|e| CmdError::new(e.to_string())))
-                .await
-                .is_err()
-            {
+            if tx.send(serde_json::to_value(out).map_err(|e| CmdError::new(e.to_string()))).await.is_err() {
                 return;
             }
         }
         let end = if let Some(e) = fatal {
             Err(CmdError::new(format!("verify failed: {e}")))
         } else if corrupt == 0 {
-            serde_json::to_value(VerifyOut {
-                msg: "verify complete, all blocks validated.".into(),
-                progress: 0,
-            })
-            .map_err(|e| CmdError::new(e.to_string()))
+            serde_json::to_value(VerifyOut { msg: "verify complete, all blocks validated.".into(), progress: 0 })
+                .map_err(|e| CmdError::new(e.to_string()))
         } else {
             let mut s = format!("verify complete, {corrupt} blocks corrupt");
             if removed > 0 {
@@ -258,11 +213,7 @@ async fn verify(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
             if !drop || failed_rm > 0 {
                 Err(CmdError::new(s))
             } else {
-                serde_json::to_value(VerifyOut {
-                    msg: s,
-                    progress: 0,
-                })
-                .map_err(|e| CmdError::new(e.to_string()))
+                serde_json::to_value(VerifyOut { msg: s, progress: 0 }).map_err(|e| CmdError::new(e.to_string()))
             }
         };
         let _ = tx.send(end).await;

@@ -57,11 +57,8 @@ pub(crate) fn specs() -> Vec<Spec> {
             let commit = req.opts.flag("commit").unwrap_or(false);
             Box::new(FnText(move |v, p: &mut Printer<'_>| {
                 let v: VersionInfo = typed(v)?;
-                let suffix = if !v.commit.is_empty() && (commit || all) {
-                    format!("-{}", v.commit)
-                } else {
-                    String::new()
-                };
+                let suffix =
+                    if !v.commit.is_empty() && (commit || all) { format!("-{}", v.commit) } else { String::new() };
                 let text = if all {
                     format!(
                         "Rubo version: {}{suffix}\nRepo version: {}\nSystem version: {}\nRust version: {}\n",

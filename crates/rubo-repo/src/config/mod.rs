@@ -28,10 +28,7 @@ pub const CONFIG_FILE: &str = "config";
 #[non_exhaustive]
 pub enum ConfigError {
     #[error("config {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("failure to decode config {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("failure to decode config: {0}")]
@@ -298,36 +295,19 @@ impl ConfigFile {
     /// A new, unsaved config at `path`.
     pub fn new(path: &Path, doc: Value) -> Result<Self, ConfigError> {
         schema::validate(&doc).map_err(ConfigError::Invalid)?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            doc,
-        })
+        Ok(Self { path: path.to_path_buf(), doc })
     }
 
     /// Reads and checks a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let bytes = fs::read(path).map_err(|source| ConfigError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let doc: Value = serde_json::from_slice(&bytes).map_err(|e| ConfigError::Parse {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let bytes = fs::read(path).map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
+        let doc: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
         if !doc.is_object() {
-            return Err(ConfigError::Parse {
-                path: path.to_path_buf(),
-                message: "not a JSON object".into(),
-            });
+            return Err(ConfigError::Parse { path: path.to_path_buf(), message: "not a JSON object".into() });
         }
-        schema::validate(&doc).map_err(|message| ConfigError::Parse {
-            path: path.to_path_buf(),
-            message,
-        })?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            doc,
-        })
+        schema::validate(&doc).map_err(|message| ConfigError::Parse { path: path.to_path_buf(), message })?;
+        Ok(Self { path: path.to_path_buf(), doc })
     }
 
     pub fn path(&self) -> &Path {
@@ -346,22 +326,13 @@ impl ConfigFile {
     /// Writes the file atomically and durably, readable by its owner only
     /// (it holds the private key).
     pub fn save(&self) -> Result<(), ConfigError> {
-        let io = |source| ConfigError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        let mut text = serde_json::to_string_pretty(&self.doc)
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let io = |source| ConfigError::Io { path: self.path.clone(), source };
+        let mut text = serde_json::to_string_pretty(&self.doc).map_err(|e| ConfigError::Invalid(e.to_string()))?;
         text.push('\n');
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let tmp = dir.join(format!(".config.tmp-{}", std::process::id()));
         let res = (|| {
-            let mut f = fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?;
+            let mut f = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
             f.write_all(text.as_bytes())?;
             f.sync_all()?;
             fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600))?;
@@ -385,9 +356,7 @@ impl ConfigFile {
             }
             seen.push_str(part);
             cur = match cur {
-                Value::Object(m) => m
-                    .get(part)
-                    .ok_or_else(|| ConfigError::Key(format!("{seen} not found")))?,
+                Value::Object(m) => m.get(part).ok_or_else(|| ConfigError::Key(format!("{seen} not found")))?,
                 _ => return Err(ConfigError::Key(format!("{parent} key is not a map"))),
             };
         }
@@ -457,10 +426,7 @@ pub fn scrub(mut v: Value) -> Value {
     {
         *auth = json!({});
     }
-    if let Some(services) = v
-        .pointer_mut("/Pinning/RemoteServices")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(services) = v.pointer_mut("/Pinning/RemoteServices").and_then(Value::as_object_mut) {
         for svc in services.values_mut() {
             if let Some(api) = svc.get_mut("API").and_then(Value::as_object_mut) {
                 api.remove("Key");
@@ -506,11 +472,7 @@ pub fn is_pinning_secret(key: &str) -> bool {
     let pattern = ["pinning", "remoteservices", "*", "api", "key"];
     let parts: Vec<String> = key.split('.').map(str::to_ascii_lowercase).collect();
     let n = parts.len().min(pattern.len());
-    parts
-        .iter()
-        .zip(pattern.iter())
-        .take(n)
-        .all(|(p, want)| *want == "*" || p == want)
+    parts.iter().zip(pattern.iter()).take(n).all(|(p, want)| *want == "*" || p == want)
 }
 
 #[cfg(test)]
@@ -518,11 +480,7 @@ mod tests {
     use super::*;
 
     fn sample() -> ConfigFile {
-        ConfigFile::new(
-            Path::new("/nonexistent/config"),
-            default_config("12D3KooWX", "CAESQ"),
-        )
-        .unwrap()
+        ConfigFile::new(Path::new("/nonexistent/config"), default_config("12D3KooWX", "CAESQ")).unwrap()
     }
 
     #[test]
@@ -533,31 +491,19 @@ mod tests {
         assert_eq!(keys[1], "Datastore");
         assert_eq!(keys.last().unwrap().as_str(), "Bitswap");
         let t = c.typed().unwrap();
-        assert_eq!(
-            t.addresses.api,
-            Strings(vec!["/ip4/127.0.0.1/tcp/5001".into()])
-        );
+        assert_eq!(t.addresses.api, Strings(vec!["/ip4/127.0.0.1/tcp/5001".into()]));
         assert_eq!(t.datastore.storage_max, "10GB");
     }
 
     #[test]
     fn get_and_set() {
         let mut c = sample();
-        assert_eq!(
-            c.get("Addresses.API").unwrap(),
-            json!("/ip4/127.0.0.1/tcp/5001")
-        );
+        assert_eq!(c.get("Addresses.API").unwrap(), json!("/ip4/127.0.0.1/tcp/5001"));
         assert_eq!(c.get("Foo").unwrap_err().to_string(), "Foo not found");
-        assert_eq!(
-            c.get("Addresses.API.x").unwrap_err().to_string(),
-            "Addresses.API key is not a map"
-        );
+        assert_eq!(c.get("Addresses.API.x").unwrap_err().to_string(), "Addresses.API key is not a map");
         c.set("Datastore.StorageGCWatermark", json!(80)).unwrap();
         assert_eq!(c.get("Datastore.StorageGCWatermark").unwrap(), json!(80));
-        assert!(
-            c.set("Datastore.StorageGCWatermark", json!("eighty"))
-                .is_err()
-        );
+        assert!(c.set("Datastore.StorageGCWatermark", json!("eighty")).is_err());
         assert_eq!(c.get("Datastore.StorageGCWatermark").unwrap(), json!(80));
         assert!(c.set("Nope.Key", json!(1)).is_err());
         // Creates missing sections and keys the schema knows.
@@ -590,9 +536,7 @@ mod tests {
     fn replace_keeps_identity() {
         let mut c = sample();
         let mut new = c.show();
-        new.as_object_mut()
-            .unwrap()
-            .insert("Bootstrap".into(), json!([]));
+        new.as_object_mut().unwrap().insert("Bootstrap".into(), json!([]));
         c.replace(new).unwrap();
         assert_eq!(c.get("Identity.PrivKey").unwrap(), json!("CAESQ"));
         assert_eq!(c.get("Bootstrap").unwrap(), json!([]));

@@ -42,11 +42,7 @@ fn set(doc: &mut Value, key: &str, v: Value) -> Result<(), ConfigError> {
 
 fn remove(doc: &mut Value, key: &str) {
     let (parent, last) = key.rsplit_once('.').unwrap_or(("", key));
-    let target = if parent.is_empty() {
-        Some(doc)
-    } else {
-        doc.pointer_mut(&format!("/{}", parent.replace('.', "/")))
-    };
+    let target = if parent.is_empty() { Some(doc) } else { doc.pointer_mut(&format!("/{}", parent.replace('.', "/"))) };
     if let Some(Value::Object(m)) = target {
         m.remove(last);
     }
@@ -55,11 +51,7 @@ fn remove(doc: &mut Value, key: &str) {
 fn strings_at(doc: &Value, key: &str) -> Vec<String> {
     doc.pointer(&format!("/{}", key.replace('.', "/")))
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
         .unwrap_or_default()
 }
 
@@ -74,19 +66,13 @@ fn append_filters(doc: &mut Value, key: &str) -> Result<(), ConfigError> {
 }
 
 fn delete_filters(doc: &mut Value, key: &str) -> Result<(), ConfigError> {
-    let v: Vec<String> = strings_at(doc, key)
-        .into_iter()
-        .filter(|x| !SERVER_FILTERS.contains(&x.as_str()))
-        .collect();
+    let v: Vec<String> = strings_at(doc, key).into_iter().filter(|x| !SERVER_FILTERS.contains(&x.as_str())).collect();
     set(doc, key, json!(v))
 }
 
 fn unixfs(doc: &mut Value, v1: bool) -> Result<(), ConfigError> {
-    let (cid, raw, chunk, links, est) = if v1 {
-        (1, true, "size-1048576", 1024, "block")
-    } else {
-        (0, false, "size-262144", 174, "links")
-    };
+    let (cid, raw, chunk, links, est) =
+        if v1 { (1, true, "size-1048576", 1024, "block") } else { (0, false, "size-262144", 174, "links") };
     for (k, v) in [
         ("CidVersion", json!(cid)),
         ("UnixFSRawLeaves", json!(raw)),
@@ -106,15 +92,13 @@ fn unixfs(doc: &mut Value, v1: bool) -> Result<(), ConfigError> {
 
 fn no_pebble(_: &mut Value) -> Result<(), ConfigError> {
     Err(ConfigError::Profile(
-        "rubo does not support the pebbleds datastore: blocks live in flatfs, the rest in redb"
-            .into(),
+        "rubo does not support the pebbleds datastore: blocks live in flatfs, the rest in redb".into(),
     ))
 }
 
 fn no_badger(_: &mut Value) -> Result<(), ConfigError> {
     Err(ConfigError::Profile(
-        "rubo does not support the badgerds datastore: blocks live in flatfs, the rest in redb"
-            .into(),
+        "rubo does not support the badgerds datastore: blocks live in flatfs, the rest in redb".into(),
     ))
 }
 
@@ -155,12 +139,7 @@ pub static PROFILES: &[Profile] = &[
             routers and IPNS delegated publishers, for manual configuration.",
         init_only: false,
         transform: |d| {
-            for k in [
-                "Bootstrap",
-                "DNS.Resolvers",
-                "Routing.DelegatedRouters",
-                "Ipns.DelegatedPublishers",
-            ] {
+            for k in ["Bootstrap", "DNS.Resolvers", "Routing.DelegatedRouters", "Ipns.DelegatedPublishers"] {
                 set(d, k, Value::Null)?;
             }
             set(d, "AutoConf.Enabled", json!(false))
@@ -178,11 +157,7 @@ pub static PROFILES: &[Profile] = &[
             set(d, "Ipns.DelegatedPublishers", json!(["auto"]))?;
             set(d, "AutoConf.Enabled", json!(true))?;
             if d.pointer("/AutoConf/URL").is_none_or(Value::is_null) {
-                set(
-                    d,
-                    "AutoConf.URL",
-                    json!("https://conf.ipfs-mainnet.org/autoconf.json"),
-                )?;
+                set(d, "AutoConf.URL", json!("https://conf.ipfs-mainnet.org/autoconf.json"))?;
             }
             Ok(())
         },
@@ -287,11 +262,7 @@ pub static PROFILES: &[Profile] = &[
         init_only: false,
         transform: |d| {
             let p = free_port()?;
-            set(
-                d,
-                "Addresses.Swarm",
-                json!([format!("/ip4/0.0.0.0/tcp/{p}"), format!("/ip6/::/tcp/{p}")]),
-            )
+            set(d, "Addresses.Swarm", json!([format!("/ip4/0.0.0.0/tcp/{p}"), format!("/ip6/::/tcp/{p}")]))
         },
     },
     Profile {
@@ -347,10 +318,7 @@ pub static PROFILES: &[Profile] = &[
 /// Applies a profile to a config document. `initializing` allows the
 /// init-only (layout-changing) profiles.
 pub fn apply_profile(doc: &mut Value, name: &str, initializing: bool) -> Result<(), ConfigError> {
-    let p = PROFILES
-        .iter()
-        .find(|p| p.name == name)
-        .ok_or_else(|| ConfigError::UnknownProfile(name.to_string()))?;
+    let p = PROFILES.iter().find(|p| p.name == name).ok_or_else(|| ConfigError::UnknownProfile(name.to_string()))?;
     let before = doc.pointer("/Datastore/Spec").cloned();
     (p.transform)(doc)?;
     if p.init_only && !initializing && doc.pointer("/Datastore/Spec").cloned() != before {
@@ -371,10 +339,7 @@ mod tests {
     fn test_profile_is_loopback_only() {
         let mut d = default_config("x", "y");
         apply_profile(&mut d, "test", true).unwrap();
-        assert_eq!(
-            d.pointer("/Addresses/Swarm"),
-            Some(&json!(["/ip4/127.0.0.1/tcp/0"]))
-        );
+        assert_eq!(d.pointer("/Addresses/Swarm"), Some(&json!(["/ip4/127.0.0.1/tcp/0"])));
         assert_eq!(d.pointer("/Bootstrap"), Some(&json!([])));
         assert_eq!(d.pointer("/Discovery/MDNS/Enabled"), Some(&json!(false)));
         assert_eq!(d.pointer("/AutoConf/Enabled"), Some(&json!(false)));
@@ -384,23 +349,9 @@ mod tests {
     fn server_then_local_discovery() {
         let mut d = default_config("x", "y");
         apply_profile(&mut d, "server", false).unwrap();
-        assert_eq!(
-            d.pointer("/Swarm/AddrFilters")
-                .unwrap()
-                .as_array()
-                .unwrap()
-                .len(),
-            19
-        );
+        assert_eq!(d.pointer("/Swarm/AddrFilters").unwrap().as_array().unwrap().len(), 19);
         apply_profile(&mut d, "server", false).unwrap();
-        assert_eq!(
-            d.pointer("/Swarm/AddrFilters")
-                .unwrap()
-                .as_array()
-                .unwrap()
-                .len(),
-            19
-        );
+        assert_eq!(d.pointer("/Swarm/AddrFilters").unwrap().as_array().unwrap().len(), 19);
         apply_profile(&mut d, "local-discovery", false).unwrap();
         assert_eq!(d.pointer("/Swarm/AddrFilters"), Some(&json!([])));
     }
@@ -408,10 +359,7 @@ mod tests {
     #[test]
     fn unknown_and_unsupported() {
         let mut d = default_config("x", "y");
-        assert_eq!(
-            apply_profile(&mut d, "nope", true).unwrap_err().to_string(),
-            "nope is not a profile"
-        );
+        assert_eq!(apply_profile(&mut d, "nope", true).unwrap_err().to_string(), "nope is not a profile");
         assert!(apply_profile(&mut d, "pebbleds", true).is_err());
         // Same layout: allowed after init too.
         apply_profile(&mut d, "flatfs", false).unwrap();

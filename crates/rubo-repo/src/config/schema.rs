@@ -79,9 +79,7 @@ fn insert(obj: &mut BTreeMap<String, Ty>, parts: &[&str], ty: Ty) {
             obj.insert((*last).to_string(), ty);
         }
         [first, rest @ ..] => {
-            let entry = obj
-                .entry((*first).to_string())
-                .or_insert_with(|| Ty::Obj(BTreeMap::new()));
+            let entry = obj.entry((*first).to_string()).or_insert_with(|| Ty::Obj(BTreeMap::new()));
             if let Ty::Obj(inner) = entry {
                 insert(inner, rest, ty);
             }
@@ -99,16 +97,11 @@ pub(crate) fn check_key(key: &str) -> Result<(), String> {
         }
         seen.push_str(part);
         cur = match cur {
-            Ty::Obj(fields) => fields
-                .get(part)
-                .ok_or_else(|| format!("{seen} not found"))?,
+            Ty::Obj(fields) => fields.get(part).ok_or_else(|| format!("{seen} not found"))?,
             Ty::Map(inner) => inner,
             Ty::Any => return Ok(()),
             _ => {
-                return Err(format!(
-                    "{} key is not a map",
-                    &seen[..seen.len() - part.len() - 1]
-                ));
+                return Err(format!("{} key is not a map", &seen[..seen.len() - part.len() - 1]));
             }
         };
     }
@@ -171,9 +164,7 @@ fn check(ty: &Ty, v: &Value, path: &str) -> Result<(), String> {
         },
         Ty::Flag => match v {
             Value::Null | Value::Bool(_) => Ok(()),
-            _ => Err(format!(
-                "{path}: failed to unmarshal {v} into a flag: must be null/undefined, true, or false"
-            )),
+            _ => Err(format!("{path}: failed to unmarshal {v} into a flag: must be null/undefined, true, or false")),
         },
         Ty::Prio => match v {
             Value::Null | Value::Bool(false) => Ok(()),
@@ -194,23 +185,17 @@ fn check(ty: &Ty, v: &Value, path: &str) -> Result<(), String> {
         Ty::OptDur => match v {
             Value::Null => Ok(()),
             Value::String(s) if s.is_empty() || s == "null" || s == "default" => Ok(()),
-            Value::String(s) => parse_duration(s)
-                .map(|_| ())
-                .map_err(|e| format!("{path}: {e}")),
+            Value::String(s) => parse_duration(s).map(|_| ()).map_err(|e| format!("{path}: {e}")),
             _ => bad("a duration string or null"),
         },
         Ty::OptBytes => match v {
             Value::Null | Value::Number(_) => Ok(()),
-            Value::String(s) => parse_bytes(s)
-                .map(|_| ())
-                .map_err(|e| format!("{path}: {e}")),
+            Value::String(s) => parse_bytes(s).map(|_| ()).map_err(|e| format!("{path}: {e}")),
             _ => bad("a byte size or null"),
         },
         Ty::AutoNat => match v {
             Value::Null => Ok(()),
-            Value::String(s) if ["", "enabled", "disabled", "legacy-v1"].contains(&s.as_str()) => {
-                Ok(())
-            }
+            Value::String(s) if ["", "enabled", "disabled", "legacy-v1"].contains(&s.as_str()) => Ok(()),
             Value::String(s) => Err(format!("{path}: unknown autonat mode: {s}")),
             _ => bad("an autonat mode string"),
         },
@@ -241,11 +226,7 @@ fn check(ty: &Ty, v: &Value, path: &str) -> Result<(), String> {
 }
 
 fn join(path: &str, k: &str) -> String {
-    if path.is_empty() {
-        k.to_string()
-    } else {
-        format!("{path}.{k}")
-    }
+    if path.is_empty() { k.to_string() } else { format!("{path}.{k}") }
 }
 
 #[cfg(test)]
@@ -259,14 +240,8 @@ mod tests {
         assert!(check_key("Datastore.Spec.mounts").is_ok());
         assert!(check_key("Gateway.HTTPHeaders.X-Foo").is_ok());
         assert_eq!(check_key("Foo"), Err("Foo not found".into()));
-        assert_eq!(
-            check_key("Addresses.Foo"),
-            Err("Addresses.Foo not found".into())
-        );
-        assert_eq!(
-            check_key("Addresses.API.x"),
-            Err("Addresses.API key is not a map".into())
-        );
+        assert_eq!(check_key("Addresses.Foo"), Err("Addresses.Foo not found".into()));
+        assert_eq!(check_key("Addresses.API.x"), Err("Addresses.API key is not a map".into()));
         // Case matters, as in Kubo.
         assert!(check_key("addresses.api").is_err());
     }
@@ -275,19 +250,14 @@ mod tests {
     fn types() {
         assert!(validate(&json!({"Discovery": {"MDNS": {"Enabled": true}}})).is_ok());
         let e = validate(&json!({"Discovery": {"MDNS": {"Enabled": "yes"}}})).unwrap_err();
-        assert_eq!(
-            e,
-            "Discovery.MDNS.Enabled: expected a boolean, got a string"
-        );
+        assert_eq!(e, "Discovery.MDNS.Enabled: expected a boolean, got a string");
         assert!(validate(&json!({"Addresses": {"API": "/ip4/127.0.0.1/tcp/5001"}})).is_ok());
         assert!(validate(&json!({"Addresses": {"API": ["/a", "/b"]}})).is_ok());
         assert!(validate(&json!({"Addresses": {"Swarm": "/a"}})).is_err());
         assert!(validate(&json!({"Swarm": {"Transports": {"Security": {"TLS": true}}}})).is_err());
         assert!(validate(&json!({"Ipns": {"MaxCacheTTL": "1h30m"}})).is_ok());
         assert!(validate(&json!({"Ipns": {"MaxCacheTTL": "soon"}})).is_err());
-        assert!(
-            validate(&json!({"Import": {"UnixFSHAMTDirectorySizeThreshold": "256KiB"}})).is_ok()
-        );
+        assert!(validate(&json!({"Import": {"UnixFSHAMTDirectorySizeThreshold": "256KiB"}})).is_ok());
         assert!(validate(&json!({"Future": {"Key": 1}})).is_ok());
     }
 }

@@ -19,17 +19,13 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     }
     let mut total = 0f64;
     while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(err)?;
+        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(err)?;
         if num_end == 0 {
             return Err(err());
         }
         let n: f64 = rest[..num_end].parse().map_err(|_| err())?;
         rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
+        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
         let nanos = match &rest[..unit_end] {
             "ns" => 1.0,
             "us" | "µs" | "μs" => 1e3,
@@ -88,9 +84,7 @@ fn trim_frac(v: f64, unit: &str) -> String {
 pub fn parse_bytes(s: &str) -> Result<u64, String> {
     let err = || format!("invalid byte size {s:?}");
     let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',')).unwrap_or(t.len());
     let num: f64 = t[..split].replace(',', "").parse().map_err(|_| err())?;
     let unit = t[split..].trim().to_ascii_lowercase();
     let mult: f64 = match unit.as_str() {
@@ -125,11 +119,7 @@ pub fn humanize_bytes(n: u64) -> String {
     let e = ((n as f64).ln() / 1000f64.ln()).floor() as usize;
     let e = e.min(units.len() - 1);
     let val = (n as f64 / 1000f64.powi(e as i32) * 10.0 + 0.5).floor() / 10.0;
-    if val < 10.0 {
-        format!("{val:.1} {}", units[e])
-    } else {
-        format!("{val:.0} {}", units[e])
-    }
+    if val < 10.0 { format!("{val:.1} {}", units[e]) } else { format!("{val:.0} {}", units[e]) }
 }
 
 #[cfg(test)]
@@ -139,10 +129,7 @@ mod tests {
     #[test]
     fn durations() {
         assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
-        assert_eq!(
-            parse_duration("22h0m0s").unwrap(),
-            Duration::from_secs(22 * 3600)
-        );
+        assert_eq!(parse_duration("22h0m0s").unwrap(), Duration::from_secs(22 * 3600));
         assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
         assert_eq!(parse_duration("300ms").unwrap(), Duration::from_millis(300));
         assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
