@@ -129,6 +129,20 @@ fn main() -> ExitCode {
                     let _ = e.print();
                     ExitCode::SUCCESS
                 }
+                ErrorKind::UnknownArgument => {
+                    // Kubo's wording: `Error: unknown option "codec"`.
+                    let arg = match e.get(clap::error::ContextKind::InvalidArg) {
+                        Some(clap::error::ContextValue::String(s)) => s.clone(),
+                        _ => String::new(),
+                    };
+                    let name = arg.trim_start_matches('-').split('=').next().unwrap_or_default();
+                    if arg.starts_with('-') && !name.is_empty() {
+                        eprintln!("Error: unknown option {name:?}");
+                    } else {
+                        eprintln!("Error: unexpected argument {arg:?}");
+                    }
+                    ExitCode::from(1)
+                }
                 _ => {
                     let text = e.render().to_string();
                     let text = text.strip_prefix("error: ").unwrap_or(&text);
@@ -166,6 +180,11 @@ fn main() -> ExitCode {
     };
     if let Some(b) = matches.get_one::<String>("cid-base") {
         match rubo_types::multibase::by_name(b) {
+            // CIDs are printed as text; identity would print raw bytes.
+            Some(rubo_types::Base::Identity) => {
+                eprintln!("Error: the identity multibase cannot be used for CIDs in output");
+                return ExitCode::from(1);
+            }
             Some(base) => req.global.cid_base = Some(base),
             None => {
                 eprintln!("Error: unsupported multibase encoding: {b}");

@@ -702,10 +702,7 @@ pub const MULTICODECS: &[(u64, &str)] = &[
 
 /// go-multicodec's name for any code of the table (not only IPLD ones).
 pub fn multicodec_name(code: u64) -> Option<&'static str> {
-    MULTICODECS
-        .binary_search_by_key(&code, |(c, _)| *c)
-        .ok()
-        .map(|i| MULTICODECS[i].1)
+    MULTICODECS.binary_search_by_key(&code, |(c, _)| *c).ok().map(|i| MULTICODECS[i].1)
 }
 
 /// Parses a multicodec as go-multicodec's `Code.Set` does: a number in Go's

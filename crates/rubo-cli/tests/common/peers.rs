@@ -88,11 +88,15 @@ impl Kubo {
                 }
             }
         });
-        let mut k = Self { child, stdin, lines, id: String::new(), addrs: vec![], repo: repo.to_path_buf(), _logs: logs };
+        let mut k =
+            Self { child, stdin, lines, id: String::new(), addrs: vec![], repo: repo.to_path_buf(), _logs: logs };
         let hello = k.next(Duration::from_secs(60));
         assert_eq!(hello["ready"], json!(true), "Kubo did not start: {hello}");
         k.id = hello["id"].as_str().unwrap_or_default().to_string();
-        k.addrs = hello["addrs"].as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default();
+        k.addrs = hello["addrs"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            .unwrap_or_default();
         k
     }
 

@@ -18,11 +18,7 @@ use crate::registry::{ArgKind, Ctx, Group, RepoUse, Spec};
 use crate::{CmdError, Request};
 
 pub(crate) fn groups() -> Vec<Group> {
-    vec![Group {
-        path: "multibase",
-        about: "Encode and decode files or stdin with multibase format",
-        long_about: "",
-    }]
+    vec![Group { path: "multibase", about: "Encode and decode files or stdin with multibase format", long_about: "" }]
 }
 
 pub(crate) fn specs() -> Vec<Spec> {
@@ -103,11 +99,7 @@ pub(crate) fn specs() -> Vec<Spec> {
 
 /// Kubo's `-b`: a single-dash option (`-b base16`).
 fn b_opt() -> Arg {
-    Arg::new("b")
-        .short('b')
-        .help("multibase encoding [default: base64url]")
-        .num_args(1)
-        .action(ArgAction::Set)
+    Arg::new("b").short('b').help("multibase encoding [default: base64url]").num_args(1).action(ArgAction::Set)
 }
 
 /// Kubo emits the result as a byte stream, which its HTTP API sends as text/plain.
@@ -122,16 +114,14 @@ async fn encode_cmd(_ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
 
 async fn decode_cmd(_ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     let data = read_input(&mut req, "encoded_file").await?;
-    let (_, decoded) =
-        decode(&data).map_err(|e| CmdError::client(format!("failed to decode multibase: {e}")))?;
+    let (_, decoded) = decode(&data).map_err(|e| CmdError::client(format!("failed to decode multibase: {e}")))?;
     Ok(Output::bytes(CONTENT_TYPE, Bytes::from(decoded)))
 }
 
 async fn transcode_cmd(_ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     let enc = Encoder::by_name(req.opts.str("b").unwrap_or("base64url")).map_err(CmdError::client)?;
     let data = read_input(&mut req, "encoded_file").await?;
-    let (_, decoded) =
-        decode(&data).map_err(|e| CmdError::client(format!("failed to decode multibase: {e}")))?;
+    let (_, decoded) = decode(&data).map_err(|e| CmdError::client(format!("failed to decode multibase: {e}")))?;
     Ok(Output::bytes(CONTENT_TYPE, Bytes::from(enc.encode(&decoded))))
 }
 
@@ -185,10 +175,7 @@ pub(crate) const ENCODINGS: &[(u32, &str)] = &[
 
 /// go-multibase's name of an encoding (Go's `Encoding` is an int: -1 is "none").
 pub(crate) fn name_of(code: i64) -> Option<&'static str> {
-    ENCODINGS
-        .iter()
-        .find(|(c, _)| i64::from(*c) == code)
-        .map(|(_, n)| *n)
+    ENCODINGS.iter().find(|(c, _)| i64::from(*c) == code).map(|(_, n)| *n)
 }
 
 /// A supported encoding (go-multibase's `Encoder`).
@@ -214,8 +201,7 @@ impl Encoder {
             (Some(c), None) => Some(u32::from(c)).filter(|c| name_of(i64::from(*c)).is_some()),
             _ => ENCODINGS.iter().find(|(_, n)| *n == s).map(|(c, _)| *c),
         };
-        code.map(Self)
-            .ok_or_else(|| format!("unsupported multibase encoding: {s}"))
+        code.map(Self).ok_or_else(|| format!("unsupported multibase encoding: {s}"))
     }
 
     /// The prefix code point (Go's `Encoding` value).
@@ -317,22 +303,20 @@ const B64_URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 
 /// go-multibase's base256emoji alphabet, byte value to emoji.
 const EMOJI: [char; 256] = [
-    '🚀', '🪐', '☄', '🛰', '🌌', '🌑', '🌒', '🌓', '🌔', '🌕', '🌖', '🌗', '🌘', '🌍', '🌏', '🌎',
-    '🐉', '☀', '💻', '🖥', '💾', '💿', '😂', '❤', '😍', '🤣', '😊', '🙏', '💕', '😭', '😘', '👍',
-    '😅', '👏', '😁', '🔥', '🥰', '💔', '💖', '💙', '😢', '🤔', '😆', '🙄', '💪', '😉', '☺', '👌',
-    '🤗', '💜', '😔', '😎', '😇', '🌹', '🤦', '🎉', '💞', '✌', '✨', '🤷', '😱', '😌', '🌸', '🙌',
-    '😋', '💗', '💚', '😏', '💛', '🙂', '💓', '🤩', '😄', '😀', '🖤', '😃', '💯', '🙈', '👇', '🎶',
-    '😒', '🤭', '❣', '😜', '💋', '👀', '😪', '😑', '💥', '🙋', '😞', '😩', '😡', '🤪', '👊', '🥳',
-    '😥', '🤤', '👉', '💃', '😳', '✋', '😚', '😝', '😴', '🌟', '😬', '🙃', '🍀', '🌷', '😻', '😓',
-    '⭐', '✅', '🥺', '🌈', '😈', '🤘', '💦', '✔', '😣', '🏃', '💐', '☹', '🎊', '💘', '😠', '☝',
-    '😕', '🌺', '🎂', '🌻', '😐', '🖕', '💝', '🙊', '😹', '🗣', '💫', '💀', '👑', '🎵', '🤞', '😛',
-    '🔴', '😤', '🌼', '😫', '⚽', '🤙', '☕', '🏆', '🤫', '👈', '😮', '🙆', '🍻', '🍃', '🐶', '💁',
-    '😲', '🌿', '🧡', '🎁', '⚡', '🌞', '🎈', '❌', '✊', '👋', '😰', '🤨', '😶', '🤝', '🚶', '💰',
-    '🍓', '💢', '🤟', '🙁', '🚨', '💨', '🤬', '✈', '🎀', '🍺', '🤓', '😙', '💟', '🌱', '😖', '👶',
-    '🥴', '▶', '➡', '❓', '💎', '💸', '⬇', '😨', '🌚', '🦋', '😷', '🕺', '⚠', '🙅', '😟', '😵',
-    '👎', '🤲', '🤠', '🤧', '📌', '🔵', '💅', '🧐', '🐾', '🍒', '😗', '🤑', '🌊', '🤯', '🐷', '☎',
-    '💧', '😯', '💆', '👆', '🎤', '🙇', '🍑', '❄', '🌴', '💣', '🐸', '💌', '📍', '🥀', '🤢', '👅',
-    '💡', '💩', '👐', '📸', '👻', '🤐', '🤮', '🎼', '🥵', '🚩', '🍎', '🍊', '👼', '💍', '📣', '🥂',
+    '🚀', '🪐', '☄', '🛰', '🌌', '🌑', '🌒', '🌓', '🌔', '🌕', '🌖', '🌗', '🌘', '🌍', '🌏', '🌎', '🐉', '☀', '💻', '🖥',
+    '💾', '💿', '😂', '❤', '😍', '🤣', '😊', '🙏', '💕', '😭', '😘', '👍', '😅', '👏', '😁', '🔥', '🥰', '💔', '💖',
+    '💙', '😢', '🤔', '😆', '🙄', '💪', '😉', '☺', '👌', '🤗', '💜', '😔', '😎', '😇', '🌹', '🤦', '🎉', '💞', '✌',
+    '✨', '🤷', '😱', '😌', '🌸', '🙌', '😋', '💗', '💚', '😏', '💛', '🙂', '💓', '🤩', '😄', '😀', '🖤', '😃', '💯',
+    '🙈', '👇', '🎶', '😒', '🤭', '❣', '😜', '💋', '👀', '😪', '😑', '💥', '🙋', '😞', '😩', '😡', '🤪', '👊', '🥳',
+    '😥', '🤤', '👉', '💃', '😳', '✋', '😚', '😝', '😴', '🌟', '😬', '🙃', '🍀', '🌷', '😻', '😓', '⭐', '✅', '🥺',
+    '🌈', '😈', '🤘', '💦', '✔', '😣', '🏃', '💐', '☹', '🎊', '💘', '😠', '☝', '😕', '🌺', '🎂', '🌻', '😐', '🖕',
+    '💝', '🙊', '😹', '🗣', '💫', '💀', '👑', '🎵', '🤞', '😛', '🔴', '😤', '🌼', '😫', '⚽', '🤙', '☕', '🏆', '🤫',
+    '👈', '😮', '🙆', '🍻', '🍃', '🐶', '💁', '😲', '🌿', '🧡', '🎁', '⚡', '🌞', '🎈', '❌', '✊', '👋', '😰', '🤨',
+    '😶', '🤝', '🚶', '💰', '🍓', '💢', '🤟', '🙁', '🚨', '💨', '🤬', '✈', '🎀', '🍺', '🤓', '😙', '💟', '🌱', '😖',
+    '👶', '🥴', '▶', '➡', '❓', '💎', '💸', '⬇', '😨', '🌚', '🦋', '😷', '🕺', '⚠', '🙅', '😟', '😵', '👎', '🤲', '🤠',
+    '🤧', '📌', '🔵', '💅', '🧐', '🐾', '🍒', '😗', '🤑', '🌊', '🤯', '🐷', '☎', '💧', '😯', '💆', '👆', '🎤', '🙇',
+    '🍑', '❄', '🌴', '💣', '🐸', '💌', '📍', '🥀', '🤢', '👅', '💡', '💩', '👐', '📸', '👻', '🤐', '🤮', '🎼', '🥵',
+    '🚩', '🍎', '🍊', '👼', '💍', '📣', '🥂',
 ];
 
 fn hex_encode(data: &[u8], alpha: &[u8; 16], out: &mut Vec<u8>) {
@@ -471,7 +455,7 @@ fn base58_decode(s: &[u8], alpha: &[u8]) -> Result<Vec<u8>, String> {
 /// 8 characters parsed with Go's `strconv.ParseInt(s, 2, 0)` (which takes a sign).
 fn base2_decode(s: &[u8]) -> Result<Vec<u8>, String> {
     let mut padded = Vec::with_capacity(s.len() + 8);
-    if s.len() % 8 != 0 {
+    if !s.len().is_multiple_of(8) {
         padded.extend(std::iter::repeat_n(b'0', 8 - s.len() % 8));
     }
     padded.extend_from_slice(s);
@@ -488,9 +472,7 @@ fn base2_decode(s: &[u8]) -> Result<Vec<u8>, String> {
                 go_quote(chunk)
             ));
         }
-        let v = digits
-            .iter()
-            .fold(0i64, |acc, c| (acc << 1) | i64::from(*c - b'0'));
+        let v = digits.iter().fold(0i64, |acc, c| (acc << 1) | i64::from(*c - b'0'));
         out.push(if neg { -v } else { v } as u8);
     }
     Ok(out)
@@ -514,7 +496,7 @@ fn hex_decode(s: &[u8]) -> Result<Vec<u8>, String> {
         out.push((a << 4) | b);
     }
     if let [.., last] = s
-        && s.len() % 2 == 1
+        && !s.len().is_multiple_of(2)
     {
         val(*last).ok_or_else(|| invalid(*last))?;
         return Err("encoding/hex: odd length hex string".into());
@@ -531,11 +513,7 @@ fn b32_decode(s: &[u8], alpha: &[u8; 32], padded: bool) -> Result<Vec<u8>, Strin
     }
     // Go compares against byte(padChar): '=' or, without padding, byte(-1).
     let pad = if padded { b'=' } else { 0xFF };
-    let src: Vec<u8> = s
-        .iter()
-        .copied()
-        .filter(|c| *c != b'\r' && *c != b'\n')
-        .collect();
+    let src: Vec<u8> = s.iter().copied().filter(|c| *c != b'\r' && *c != b'\n').collect();
     let olen = src.len();
     let err = |i: usize| format!("illegal base32 data at input byte {i}");
     let mut out = Vec::with_capacity(olen * 5 / 8 + 5);
@@ -671,10 +649,8 @@ fn b64_decode(src: &[u8], alpha: &[u8; 64], padded: bool) -> Result<Vec<u8>, Str
             dlen = j;
             break;
         }
-        let val = (u32::from(dbuf[0]) << 18)
-            | (u32::from(dbuf[1]) << 12)
-            | (u32::from(dbuf[2]) << 6)
-            | u32::from(dbuf[3]);
+        let val =
+            (u32::from(dbuf[0]) << 18) | (u32::from(dbuf[1]) << 12) | (u32::from(dbuf[2]) << 6) | u32::from(dbuf[3]);
         let d = [(val >> 16) as u8, (val >> 8) as u8, val as u8];
         out.extend_from_slice(&d[..dlen.saturating_sub(1)]);
         if let Some(e) = trailing {
@@ -693,9 +669,7 @@ fn emoji_decode(s: &[u8]) -> Result<Vec<u8>, String> {
         match EMOJI.iter().position(|e| *e == r) {
             Some(b) => out.push(b as u8),
             None => {
-                return Err(format!(
-                    "illegal base256emoji data at input byte {at}, char: '{r}'"
-                ));
+                return Err(format!("illegal base256emoji data at input byte {at}, char: '{r}'"));
             }
         }
         at += w;
@@ -809,6 +783,64 @@ mod tests {
         decode(s.as_bytes()).map(|(_, d)| d)
     }
 
+    /// The multiformats spec's test vectors (multibase `tests/basic.csv`,
+    /// `leading_zero.csv`, `two_leading_zeros.csv`), for the bases go-multibase has.
+    const SPEC: &[(&str, &str, &str, &str)] = &[
+        (
+            "base2",
+            "001111001011001010111001100100000011011010110000101101110011010010010000000100001",
+            "00000000001111001011001010111001100100000011011010110000101101110011010010010000000100001",
+            "0000000000000000001111001011001010111001100100000011011010110000101101110011010010010000000100001",
+        ),
+        ("base16", "f796573206d616e692021", "f00796573206d616e692021", "f0000796573206d616e692021"),
+        ("base16upper", "F796573206D616E692021", "F00796573206D616E692021", "F0000796573206D616E692021"),
+        ("base32", "bpfsxgidnmfxgsibb", "bab4wk4zanvqw42jaee", "baaahszltebwwc3tjeaqq"),
+        ("base32upper", "BPFSXGIDNMFXGSIBB", "BAB4WK4ZANVQW42JAEE", "BAAAHSZLTEBWWC3TJEAQQ"),
+        ("base32hex", "vf5in683dc5n6i811", "v01smasp0dlgmsq9044", "v0007ipbj41mm2rj940gg"),
+        ("base32hexupper", "VF5IN683DC5N6I811", "V01SMASP0DLGMSQ9044", "V0007IPBJ41MM2RJ940GG"),
+        ("base32pad", "cpfsxgidnmfxgsibb", "cab4wk4zanvqw42jaee======", "caaahszltebwwc3tjeaqq===="),
+        ("base32padupper", "CPFSXGIDNMFXGSIBB", "CAB4WK4ZANVQW42JAEE======", "CAAAHSZLTEBWWC3TJEAQQ===="),
+        ("base32hexpad", "tf5in683dc5n6i811", "t01smasp0dlgmsq9044======", "t0007ipbj41mm2rj940gg===="),
+        ("base32hexpadupper", "TF5IN683DC5N6I811", "T01SMASP0DLGMSQ9044======", "T0007IPBJ41MM2RJ940GG===="),
+        ("base36", "k2lcpzo5yikidynfl", "k02lcpzo5yikidynfl", "k002lcpzo5yikidynfl"),
+        ("base36upper", "K2LCPZO5YIKIDYNFL", "K02LCPZO5YIKIDYNFL", "K002LCPZO5YIKIDYNFL"),
+        ("base58flickr", "Z7Pznk19XTTzBtx", "Z17Pznk19XTTzBtx", "Z117Pznk19XTTzBtx"),
+        ("base58btc", "z7paNL19xttacUY", "z17paNL19xttacUY", "z117paNL19xttacUY"),
+        ("base64", "meWVzIG1hbmkgIQ", "mAHllcyBtYW5pICE", "mAAB5ZXMgbWFuaSAh"),
+        ("base64pad", "MeWVzIG1hbmkgIQ==", "MAHllcyBtYW5pICE=", "MAAB5ZXMgbWFuaSAh"),
+        ("base64url", "ueWVzIG1hbmkgIQ", "uAHllcyBtYW5pICE", "uAAB5ZXMgbWFuaSAh"),
+        ("base64urlpad", "UeWVzIG1hbmkgIQ==", "UAHllcyBtYW5pICE=", "UAAB5ZXMgbWFuaSAh"),
+        ("base256emoji", "🚀🏃✋🌈😅🌷🤤😻🌟😅👏", "🚀🚀🏃✋🌈😅🌷🤤😻🌟😅👏", "🚀🚀🚀🏃✋🌈😅🌷🤤😻🌟😅👏"),
+    ];
+
+    #[test]
+    fn spec_vectors() {
+        let inputs: [&[u8]; 3] = [b"yes mani !", b"\x00yes mani !", b"\x00\x00yes mani !"];
+        for (name, a, b, c) in SPEC {
+            for (input, want) in inputs.iter().zip([a, b, c]) {
+                assert_eq!(enc(name, input), *want, "encode {name}");
+                assert_eq!(dec(want).unwrap(), *input, "decode {name}");
+            }
+        }
+        // multibase tests/case_insensitivity.csv: "hello world".
+        for s in [
+            "f68656c6c6f20776F726C64",
+            "F68656c6c6f20776F726C64",
+            "bnbswy3dpeB3W64TMMQ",
+            "Bnbswy3dpeB3W64TMMQ",
+            "vd1imor3f41RMUSJCCG",
+            "Vd1imor3f41RMUSJCCG",
+            "cnbswy3dpeB3W64TMMQ======",
+            "Cnbswy3dpeB3W64TMMQ======",
+            "td1imor3f41RMUSJCCG======",
+            "Td1imor3f41RMUSJCCG======",
+            "kfUvrsIvVnfRbjWaJo",
+            "KfUVrSIVVnFRbJWAJo",
+        ] {
+            assert_eq!(dec(s).unwrap(), b"hello world", "{s}");
+        }
+    }
+
     #[test]
     fn encodes_as_go_multibase() {
         // Kubo's t0295-multibase.sh.
@@ -828,20 +860,9 @@ mod tests {
         assert_eq!(enc("base64urlpad", b"fo"), "UZm8=");
         assert_eq!(enc("base64", b"foob"), "mZm9vYg");
         assert_eq!(enc("base16upper", b"foobar"), "F666F6F626172");
-        // The multiformats spec's test vectors (multibase/tests/*.csv), "yes mani !".
-        let y = b"yes mani !";
-        assert_eq!(enc("base2", y), "001111001011001010111001100100000011011010110000101101110011010010010000000100001");
-        assert_eq!(enc("base36", y), "k2lcpzo5yikidynfl");
-        assert_eq!(enc("base36upper", y), "K2LCPZO5YIKIDYNFL");
-        assert_eq!(enc("base58btc", y), "z7paNL19xttacUY");
-        assert_eq!(enc("base58flickr", y), "Z7Pznk19XTTzBtx");
-        assert_eq!(enc("base256emoji", y), "🚀🏃✋🌈😅🌷🤤😻🌟😅👏");
-        // Leading zero bytes ("\x00\x00yes mani !" vectors).
-        let z = b"\x00\x00yes mani !";
-        assert_eq!(enc("base36", z), "k002lcpzo5yikidynfl");
-        assert_eq!(enc("base58btc", z), "z117paNL19xttacUY");
         assert_eq!(enc("base2", b"\x00"), "000000000");
         assert_eq!(enc("base58btc", b""), "z");
+        assert_eq!(enc("base36", b"\x00"), "k0");
         // Identity: the raw bytes after a NUL, not necessarily UTF-8.
         assert_eq!(Encoder::by_name("identity").unwrap().encode(&[0xff, 1]), [0, 0xff, 1]);
     }
@@ -872,10 +893,11 @@ mod tests {
         assert_eq!(dec("MZm9v\nYg==\n").unwrap(), b"foob");
         // go-base32 drops a final 1, 3 or 6 characters without error.
         assert_eq!(dec("bnbswy3dpa").unwrap(), b"hello");
-        assert_eq!(dec("F666f6F").unwrap_err(), "encoding/hex: odd length hex string");
-        assert_eq!(dec("f666f6f").unwrap_err(), "encoding/hex: odd length hex string");
+        assert_eq!(dec("F666f6").unwrap_err(), "encoding/hex: odd length hex string");
+        assert_eq!(dec("f666f6F").unwrap(), b"foo");
+        assert_eq!(dec("f6g6").unwrap_err(), "encoding/hex: invalid byte: U+0067 'g'");
+        assert_eq!(dec("f66g").unwrap_err(), "encoding/hex: invalid byte: U+0067 'g'");
         assert_eq!(dec("F666F6F626172").unwrap(), b"foobar");
-        assert_eq!(dec("0001111001011001010111001100100000011011010110000101101110011010010010000000100001").unwrap(), b"yes mani !");
         // base2 pads on the left to whole bytes.
         assert_eq!(dec("01").unwrap(), [1]);
         assert_eq!(dec("z7paNL19xttacUY").unwrap(), b"yes mani !");
@@ -902,11 +924,11 @@ mod tests {
         assert_eq!(dec("zé").unwrap_err(), "high-bit set on invalid digit");
         assert_eq!(dec("b!").unwrap_err(), "illegal base32 data at input byte 0");
         assert_eq!(dec("bad-cid").unwrap_err(), "illegal base32 data at input byte 2");
-        assert_eq!(dec("cmy=====").unwrap_err(), "illegal base32 data at input byte 8");
-        assert_eq!(dec("bmy=").unwrap_err(), "illegal base32 data at input byte 3");
+        assert_eq!(dec("cmy=====").unwrap_err(), "illegal base32 data at input byte 7");
+        assert_eq!(dec("bmy=").unwrap_err(), "illegal base32 data at input byte 2");
         assert_eq!(dec("m!").unwrap_err(), "illegal base64 data at input byte 0");
         assert_eq!(dec("mZg=").unwrap_err(), "illegal base64 data at input byte 2");
-        assert_eq!(dec("MZg=").unwrap_err(), "illegal base64 data at input byte 4");
+        assert_eq!(dec("MZg=").unwrap_err(), "illegal base64 data at input byte 3");
         assert_eq!(dec("MZg").unwrap_err(), "illegal base64 data at input byte 0");
         assert_eq!(dec("mZ").unwrap_err(), "illegal base64 data at input byte 0");
         assert_eq!(dec("MZg==x").unwrap_err(), "illegal base64 data at input byte 4");
@@ -914,10 +936,7 @@ mod tests {
             dec("0abc").unwrap_err(),
             "error while conversion: strconv.ParseInt: parsing \"00000abc\": invalid syntax"
         );
-        assert_eq!(
-            dec("🚀x").unwrap_err(),
-            "illegal base256emoji data at input byte 0, char: 'x'"
-        );
+        assert_eq!(dec("🚀x").unwrap_err(), "illegal base256emoji data at input byte 0, char: 'x'");
         assert_eq!(dec("\u{80}").unwrap_err(), "selected encoding not supported");
     }
 
@@ -933,11 +952,61 @@ mod tests {
         assert_eq!(decode_rune("🚀".as_bytes()), ('🚀', 4));
     }
 
+    /// Random data round-trips through every base, and agrees with the
+    /// `multibase` crate (an independent implementation) wherever both apply.
+    #[test]
+    fn round_trips_and_agrees_with_the_multibase_crate() {
+        use rubo_types::Base;
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..300 {
+            let len = (next() % 40) as usize;
+            let zeros = (next() % 3) as usize;
+            let mut data = vec![0u8; zeros];
+            data.extend((0..len).map(|_| next() as u8));
+            for (code, name) in ENCODINGS {
+                let e = Encoder::by_name(name).unwrap();
+                let s = e.encode(&data);
+                if data.is_empty() && matches!(*name, "base36" | "base36upper" | "base58btc" | "base58flickr") {
+                    // As in Go: "k" and "z" do not decode (zero-length string).
+                    assert!(decode(&s).is_err(), "{name}");
+                } else {
+                    assert_eq!(decode(&s), Ok((*code, data.clone())), "{name} {data:?}");
+                }
+                let Some(c) = char::from_u32(*code) else { continue };
+                if let (Ok(base), true) = (Base::from_code(c), *code != 0) {
+                    assert_eq!(s, multibase_crate(base, &data), "{name} {data:?}");
+                }
+            }
+        }
+    }
+
+    fn multibase_crate(base: rubo_types::Base, data: &[u8]) -> Vec<u8> {
+        let mut s = base.code().to_string();
+        s.push_str(&base.encode(data));
+        s.into_bytes()
+    }
+
     #[test]
     fn never_panics_on_odd_input() {
         let samples: [&[u8]; 12] = [
-            b"0", b"0-", b"f", b"b=", b"c========", b"t==", b"M====", b"U=", b"z\xff", b"k\xc3",
-            b"\xf0\x9f\x9a\x80", b"\xf0\x9f\x9a",
+            b"0",
+            b"0-",
+            b"f",
+            b"b=",
+            b"c========",
+            b"t==",
+            b"M====",
+            b"U=",
+            b"z\xff",
+            b"k\xc3",
+            b"\xf0\x9f\x9a\x80",
+            b"\xf0\x9f\x9a",
         ];
         for s in samples {
             let _ = decode(s);
