@@ -15,6 +15,8 @@ use rubo_commands::registry::{self, ArgKind, Ctx, RepoUse};
 use rubo_commands::{CmdError, Encoding, Global, InputFile, Output, Request};
 use rubo_node::{LockMode, Node};
 
+mod walk;
+
 const HELP_TEMPLATE: &str = "USAGE\n  {usage}\n\n{about-with-newline}\n{all-args}{after-help}";
 
 fn root() -> Command {
@@ -251,6 +253,18 @@ fn gather_inputs(kind: ArgKind, req: &mut Request) -> Result<(), CmdError> {
                 }
             }
         }
+        ArgKind::Tree => {
+            let o = &req.opts;
+            let opts = walk::WalkOptions {
+                recursive: o.flag("recursive")?,
+                hidden: o.flag("hidden")?,
+                dereference: o.flag("dereference-symlinks")?,
+                ignore: o.all("ignore").to_vec(),
+                ignore_rules_path: o.str("ignore-rules-path").map(PathBuf::from),
+                stdin_name: o.str("stdin-name").map(str::to_string),
+            };
+            req.tree = Some(Box::new(walk::Walk::new(req.args.clone(), opts)));
+        }
         ArgKind::Files => {
             let paths = std::mem::take(&mut req.args);
             if paths.is_empty() {
@@ -309,6 +323,11 @@ async fn print(
             while let Some(chunk) = stream.recv().await {
                 let chunk = chunk?;
                 let mut o = stdout.lock();
+                let mut e = stderr.lock();
+                let mut p = Printer { out: &mut o, err: &mut e, tty };
+                if enc == Encoding::Text && text.bytes(chunk.clone(), &mut p)? {
+                    continue;
+                }
                 o.write_all(&chunk).map_err(|e| CmdError::new(format!("write: {e}")))?;
             }
         }

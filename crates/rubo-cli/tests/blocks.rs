@@ -72,7 +72,7 @@ fn refuses_invalid_codec_data() {
     let err = r.fails_stdin(&["block", "put", "--cid-codec", "dag-json"], b"{");
     assert!(err.starts_with("Error: invalid dag-json block"), "{err}");
     // Nothing was stored: the repo holds only the empty directory.
-    assert_eq!(r.ok(&["repo", "stat", "--enc=json"]).contains("\"NumObjects\":1"), true);
+    assert!(r.ok(&["repo", "stat", "--enc=json"]).contains("\"NumObjects\":1"));
 }
 
 #[test]

@@ -10,6 +10,7 @@ pub mod error;
 pub mod output;
 pub mod registry;
 pub mod request;
+pub(crate) mod text;
 
 pub(crate) mod cmd;
 

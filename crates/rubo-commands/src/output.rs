@@ -72,6 +72,11 @@ pub trait TextEncoder: Send {
     fn finish(&mut self, _p: &mut Printer<'_>) -> Result<(), CmdError> {
         Ok(())
     }
+
+    /// Takes a chunk of a byte output; `false` lets the CLI write it to stdout.
+    fn bytes(&mut self, _chunk: bytes::Bytes, _p: &mut Printer<'_>) -> Result<bool, CmdError> {
+        Ok(false)
+    }
 }
 
 /// Prints values as indented JSON (commands without a text form).

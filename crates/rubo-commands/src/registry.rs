@@ -32,6 +32,9 @@ pub enum ArgKind {
     StdinStrings,
     /// File paths whose contents are the input; stdin when none are given.
     Files,
+    /// Files and directories to import (`add`): walked by the face, streamed
+    /// to the handler as `Request::tree`.
+    Tree,
 }
 
 /// What a handler runs against.
@@ -91,10 +94,12 @@ pub fn specs() -> Vec<Spec> {
     v.extend(crate::cmd::block::specs());
     v.extend(crate::cmd::cid::specs());
     v.extend(crate::cmd::config::specs());
+    v.extend(crate::cmd::get::specs());
     v.extend(crate::cmd::id::specs());
     v.extend(crate::cmd::init::specs());
     v.extend(crate::cmd::multibase::specs());
     v.extend(crate::cmd::repo::specs());
+    v.extend(crate::cmd::unixfs::specs());
     v.extend(crate::cmd::version::specs());
     v
 }

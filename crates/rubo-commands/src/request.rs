@@ -147,14 +147,28 @@ impl std::fmt::Debug for InputFile {
 }
 
 /// One command invocation.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Request {
     /// The command path, e.g. `["block", "put"]`.
     pub path: Vec<String>,
     pub args: Vec<String>,
     pub opts: Opts,
     pub files: Vec<InputFile>,
+    /// A tree of files to import (`add`), streamed in walk order.
+    pub tree: Option<rubo_node::AddEntries>,
     pub global: Global,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("path", &self.path)
+            .field("args", &self.args)
+            .field("opts", &self.opts)
+            .field("files", &self.files)
+            .field("tree", &self.tree.is_some())
+            .finish()
+    }
 }
 
 impl Request {

@@ -8,13 +8,22 @@
 
 mod block;
 mod error;
+pub mod path;
 mod repo_api;
+mod unixfs;
+pub mod writer;
 
 use std::path::Path;
 use std::sync::Arc;
 
 pub use block::{BIG_BLOCK_ERROR, BlockApi, BlockStat, PutOptions};
 pub use error::{ErrorKind, NodeError};
+pub use path::IpfsPath;
+pub use rubo_unixfs;
+pub use unixfs::{AddEntries, AddEvent, AddOptions, LsEntry, LsKind, UnixfsApi};
+
+/// Bounded: a slow consumer slows the producer, never grows memory.
+pub const STREAM_BUFFER: usize = 64;
 pub use repo_api::{RepoApi, RepoStat, VerifyEvent, version_string};
 pub use rubo_repo::{self, LockMode, Repo};
 pub use rubo_types;
@@ -62,5 +71,9 @@ impl Node {
 
     pub fn repo_api(&self) -> RepoApi {
         RepoApi { node: self.clone() }
+    }
+
+    pub fn unixfs(&self) -> UnixfsApi {
+        UnixfsApi { node: self.clone() }
     }
 }

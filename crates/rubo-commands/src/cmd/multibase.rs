@@ -700,7 +700,7 @@ pub(crate) fn decode_rune(b: &[u8]) -> (char, usize) {
 }
 
 /// An approximation of Go's `unicode.IsPrint` (exact for ASCII and Latin-1).
-fn go_is_print(c: char) -> bool {
+pub(crate) fn go_is_print(c: char) -> bool {
     match u32::from(c) {
         0x20..=0x7E => true,
         0x00..=0x1F | 0x7F..=0xA0 | 0xAD => false,

@@ -1,0 +1,275 @@
+//! The UnixFS API: add, cat, ls, get, resolve.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
+use rubo_types::{Block, Bytes, Cid, codec};
+use rubo_unixfs::export::{self, ExportError, NodeKind};
+use rubo_unixfs::import::{Entry, Event, HashPool, ImportError, ImportOptions, Importer};
+use rubo_unixfs::pb::UnixTime;
+use tokio::sync::mpsc;
+
+use crate::path::IpfsPath;
+use crate::writer::BlockWriter;
+use crate::{Node, NodeError};
+
+/// How `add` imports.
+#[derive(Debug, Clone)]
+pub struct AddOptions {
+    pub import: ImportOptions,
+    /// Wrap everything in one directory (`-w`).
+    pub wrap: bool,
+    /// Compute CIDs without storing anything (`-n`).
+    pub only_hash: bool,
+    /// Hashing threads (0: one per core).
+    pub threads: usize,
+}
+
+/// What an import reports (Kubo's `AddEvent`, before formatting).
+pub type AddEvent = Event;
+
+/// Entries to import, in walk order.
+pub type AddEntries = Box<dyn Iterator<Item = Result<Entry, NodeError>> + Send>;
+
+/// A directory entry as `ls` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LsEntry {
+    pub name: String,
+    pub cid: Cid,
+    /// File size when resolved, else the link's cumulative size.
+    pub size: u64,
+    pub kind: LsKind,
+    pub target: String,
+    pub mode: Option<u32>,
+    pub mtime: Option<UnixTime>,
+}
+
+/// UnixFS types as Kubo's `ls` reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LsKind {
+    /// Not resolved (`--resolve-type=false` on a dag-pb child).
+    Unknown,
+    File,
+    Directory,
+    Symlink,
+}
+
+/// The UnixFS API of a node.
+#[derive(Clone)]
+pub struct UnixfsApi {
+    pub(crate) node: Node,
+}
+
+fn import_err(e: ImportError) -> NodeError {
+    match e {
+        ImportError::Read { .. } | ImportError::Invalid(_) => NodeError::InvalidInput(e.to_string()),
+        e => NodeError::Internal(e.to_string()),
+    }
+}
+
+fn export_err(e: ExportError<NodeError>) -> NodeError {
+    match e {
+        ExportError::Get(e) => e,
+        ExportError::IsDir(_) => NodeError::InvalidInput("this dag node is a directory".into()),
+        ExportError::NotDir(c) => NodeError::InvalidInput(format!("{c} is not a directory")),
+        ExportError::NoLink { name, .. } => NodeError::InvalidInput(format!("no link named {name:?}")),
+        e => NodeError::InvalidInput(e.to_string()),
+    }
+}
+
+/// Groups a flat entry stream into top-level items: each argument of `add`
+/// is imported (and reported) on its own, as Kubo does.
+fn top_of(path: &str) -> &str {
+    path.trim_start_matches('/').split('/').next().unwrap_or_default()
+}
+
+impl UnixfsApi {
+    /// Imports entries. Returns a stream of events; each `Added` event arrives
+    /// only once every block under it is durable (or, with `only_hash`, at once).
+    pub fn add(&self, entries: AddEntries, opts: AddOptions) -> mpsc::Receiver<Result<AddEvent, NodeError>> {
+        let (tx, rx) = mpsc::channel(crate::STREAM_BUFFER);
+        let store = self.node.repo().blockstore();
+        std::thread::spawn(move || {
+            let res = run_add(entries, &opts, store, &tx);
+            if let Err(e) = res {
+                let _ = tx.blocking_send(Err(e));
+            }
+        });
+        rx
+    }
+
+    /// A local block, or "not found" (no network yet).
+    fn get_block(&self, cid: &Cid) -> Result<Block, NodeError> {
+        let bs = self.node.repo().blockstore();
+        bs.get(cid)?.ok_or_else(|| NodeError::not_found(cid))
+    }
+
+    /// Follows a path to its CID.
+    pub async fn resolve(&self, path: &IpfsPath) -> Result<Cid, NodeError> {
+        let api = self.clone();
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || api.resolve_blocking(&path)).await?
+    }
+
+    pub(crate) fn resolve_blocking(&self, path: &IpfsPath) -> Result<Cid, NodeError> {
+        let names: Vec<&str> = path.rest.iter().map(String::as_str).collect();
+        let mut get = |c: &Cid| self.get_block(c);
+        export::resolve(&path.root, &names, &mut get).map_err(export_err)
+    }
+
+    /// Streams a file's bytes `[offset, offset + length)`.
+    pub async fn cat(
+        &self,
+        path: &IpfsPath,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<mpsc::Receiver<Result<Bytes, NodeError>>, NodeError> {
+        let cid = self.resolve(path).await?;
+        let api = self.clone();
+        // Fail before streaming if the root is not a file.
+        let root = {
+            let api = api.clone();
+            tokio::task::spawn_blocking(move || api.get_block(&cid)).await??
+        };
+        match export::decode::<NodeError>(&root).map_err(export_err)?.kind {
+            NodeKind::File { .. } => {}
+            NodeKind::Directory | NodeKind::HamtDirectory => {
+                return Err(NodeError::InvalidInput("this dag node is a directory".into()));
+            }
+            _ => return Err(NodeError::InvalidInput(format!("{cid} is not a unixfs file"))),
+        }
+        let (tx, rx) = mpsc::channel(8);
+        tokio::task::spawn_blocking(move || {
+            let mut get = |c: &Cid| api.get_block(c);
+            let mut out = |b: Bytes| tx.blocking_send(Ok(b)).map_err(|_| "reader went away".to_string());
+            if let Err(e) = export::read_file(&root, offset, length, &mut get, &mut out) {
+                let _ = tx.blocking_send(Err(export_err(e)));
+            }
+        });
+        Ok(rx)
+    }
+
+    /// What a CID is, decoded.
+    pub async fn stat(&self, cid: &Cid) -> Result<export::Node, NodeError> {
+        let api = self.clone();
+        let c = *cid;
+        tokio::task::spawn_blocking(move || {
+            let b = api.get_block(&c)?;
+            export::decode::<NodeError>(&b).map_err(export_err)
+        })
+        .await?
+    }
+
+    /// The entries of a directory, with types and sizes resolved when asked.
+    pub async fn ls(&self, cid: &Cid, resolve: bool) -> Result<Vec<LsEntry>, NodeError> {
+        let api = self.clone();
+        let c = *cid;
+        tokio::task::spawn_blocking(move || api.ls_blocking(&c, resolve)).await?
+    }
+
+    pub(crate) fn ls_blocking(&self, cid: &Cid, resolve: bool) -> Result<Vec<LsEntry>, NodeError> {
+        let root = self.get_block(cid)?;
+        let mut get = |c: &Cid| self.get_block(c);
+        let entries = export::list_dir(&root, &mut get).map_err(export_err)?;
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let mut item = LsEntry {
+                name: e.name,
+                cid: e.cid,
+                size: e.tsize,
+                kind: LsKind::Unknown,
+                target: String::new(),
+                mode: None,
+                mtime: None,
+            };
+            if e.cid.codec() == codec::RAW {
+                item.kind = LsKind::File;
+            } else if resolve && e.cid.codec() == codec::DAG_PB {
+                let b = self.get_block(&e.cid)?;
+                let n = export::decode::<NodeError>(&b).map_err(export_err)?;
+                item.mode = n.mode;
+                item.mtime = n.mtime;
+                (item.kind, item.size) = match n.kind {
+                    NodeKind::File { size } => (LsKind::File, size),
+                    NodeKind::Directory | NodeKind::HamtDirectory | NodeKind::Other => (LsKind::Directory, 0),
+                    NodeKind::Symlink { target } => {
+                        item.target = target;
+                        (LsKind::Symlink, 0)
+                    }
+                };
+            }
+            out.push(item);
+        }
+        Ok(out)
+    }
+}
+
+fn run_add(
+    entries: AddEntries,
+    opts: &AddOptions,
+    store: std::sync::Arc<dyn rubo_repo::Blockstore>,
+    tx: &mpsc::Sender<Result<AddEvent, NodeError>>,
+) -> Result<(), NodeError> {
+    let pool = if opts.threads == 0 { HashPool::per_core() } else { HashPool::new(opts.threads) };
+    let writer = RefCell::new(if opts.only_hash { None } else { Some(BlockWriter::new(store)) });
+    // `Added` events wait here until their blocks are durable.
+    let pending: RefCell<VecDeque<(u64, AddEvent)>> = RefCell::new(VecDeque::new());
+    let send = |e: AddEvent| tx.blocking_send(Ok(e)).map_err(|_| ImportError::Sink("the caller went away".into()));
+    let release = |all: bool| -> Result<(), ImportError> {
+        let durable = writer.borrow().as_ref().map_or(u64::MAX, |w| w.durable());
+        let mut p = pending.borrow_mut();
+        while let Some((needed, _)) = p.front() {
+            if !all && *needed > durable {
+                break;
+            }
+            if let Some((_, e)) = p.pop_front() {
+                send(e)?;
+            }
+        }
+        Ok(())
+    };
+    let mut sink = |b: Block| -> Result<(), ImportError> {
+        if let Some(w) = writer.borrow_mut().as_mut() {
+            w.put(b).map_err(|e| ImportError::Sink(e.to_string()))?;
+        }
+        Ok(())
+    };
+    let mut events = |e: AddEvent| -> Result<(), ImportError> {
+        match e {
+            Event::Progress { .. } => send(e),
+            Event::Added { .. } => {
+                let needed = writer.borrow().as_ref().map_or(0, |w| w.sent());
+                pending.borrow_mut().push_back((needed, e));
+                release(false)
+            }
+        }
+    };
+    let flush = || -> Result<(), NodeError> {
+        if let Some(w) = writer.borrow_mut().as_mut() {
+            w.flush()?;
+        }
+        Ok(())
+    };
+
+    let mut entries = entries.peekable();
+    while entries.peek().is_some() {
+        let mut importer = Importer::new(&opts.import, &pool, &mut sink, &mut events);
+        let mut top: Option<String> = None;
+        while let Some(next) = entries.peek() {
+            let this_top = match next {
+                Ok(e) => top_of(&e.path).to_string(),
+                Err(_) => String::new(),
+            };
+            if !opts.wrap && top.as_ref().is_some_and(|t| *t != this_top || t.is_empty()) {
+                break;
+            }
+            top.get_or_insert(this_top);
+            let Some(entry) = entries.next() else { break };
+            importer.add(entry?).map_err(import_err)?;
+        }
+        importer.finish(opts.wrap).map_err(import_err)?;
+        flush()?;
+        release(true).map_err(import_err)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,376 @@
+//! The exporter: reading files (any byte range), symlinks and directories
+//! back out of UnixFS DAGs, and resolving paths through them.
+//!
+//! Blocks come from a `get` closure that must return verified blocks. Walks are
+//! iterative (an explicit stack), so a deep or hostile DAG cannot exhaust the
+//! call stack; every size read from a node is checked against its children.
+
+use bytes::Bytes;
+use rubo_types::dagpb::PbNode;
+use rubo_types::{Block, Cid, codec};
+
+use crate::DirEntry;
+use crate::pb::{Data, DataType, UnixTime};
+
+/// Deepest file DAG walked (Kubo's files are a few levels deep; 2^64 bytes fit
+/// in far fewer than this many levels of even two links each).
+pub const MAX_DEPTH: usize = 128;
+
+/// Why content could not be exported.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError<E> {
+    #[error(transparent)]
+    Get(E),
+    #[error("{cid}: {reason}")]
+    Malformed { cid: Box<Cid>, reason: String },
+    #[error("{0} is a directory")]
+    IsDir(Box<Cid>),
+    #[error("{0} is not a directory")]
+    NotDir(Box<Cid>),
+    #[error("unsupported codec {codec} for {cid}")]
+    Codec { cid: Box<Cid>, codec: String },
+    #[error("no link named {name:?} under {cid}")]
+    NoLink { cid: Box<Cid>, name: String },
+    #[error("file DAG deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("output: {0}")]
+    Output(String),
+}
+
+fn malformed<E>(cid: &Cid, reason: impl Into<String>) -> ExportError<E> {
+    ExportError::Malformed { cid: Box::new(*cid), reason: reason.into() }
+}
+
+/// What a UnixFS node is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A file (dag-pb File or Raw node, or a raw block), with its size.
+    File {
+        size: u64,
+    },
+    Directory,
+    HamtDirectory,
+    Symlink {
+        target: String,
+    },
+    /// dag-pb without UnixFS data, or another codec.
+    Other,
+}
+
+/// A decoded node.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub cid: Cid,
+    pub kind: NodeKind,
+    pub pb: Option<PbNode>,
+    pub data: Option<Data>,
+    pub mode: Option<u32>,
+    pub mtime: Option<UnixTime>,
+}
+
+/// Decodes a block as UnixFS.
+pub fn decode<E>(block: &Block) -> Result<Node, ExportError<E>> {
+    let cid = *block.cid();
+    match cid.codec() {
+        codec::RAW => Ok(Node {
+            cid,
+            kind: NodeKind::File { size: block.len() as u64 },
+            pb: None,
+            data: None,
+            mode: None,
+            mtime: None,
+        }),
+        codec::DAG_PB => {
+            let pb = PbNode::decode(block.data()).map_err(|e| malformed(&cid, e.to_string()))?;
+            let Some(raw) = pb.data.clone() else {
+                return Ok(Node { cid, kind: NodeKind::Other, pb: Some(pb), data: None, mode: None, mtime: None });
+            };
+            let d = Data::decode(&raw).map_err(|e| malformed(&cid, e.to_string()))?;
+            let kind = match d.kind {
+                DataType::File | DataType::Raw => NodeKind::File { size: d.file_size() },
+                DataType::Directory => NodeKind::Directory,
+                DataType::HamtShard => NodeKind::HamtDirectory,
+                DataType::Symlink => NodeKind::Symlink {
+                    target: String::from_utf8_lossy(d.data.as_deref().unwrap_or_default()).into_owned(),
+                },
+                DataType::Metadata => NodeKind::Other,
+            };
+            Ok(Node { cid, kind, mode: d.mode, mtime: d.mtime, pb: Some(pb), data: Some(d) })
+        }
+        c => Err(ExportError::Codec { cid: Box::new(cid), codec: codec::display_name(c) }),
+    }
+}
+
+/// Streams bytes `[offset, offset + length)` of a file (`length: None` = to
+/// the end) to `out`, in pieces. Only the blocks covering the range are fetched.
+pub fn read_file<E>(
+    root: &Block,
+    offset: u64,
+    length: Option<u64>,
+    get: &mut dyn FnMut(&Cid) -> Result<Block, E>,
+    out: &mut dyn FnMut(Bytes) -> Result<(), String>,
+) -> Result<(), ExportError<E>> {
+    let end = length.map_or(u64::MAX, |l| offset.saturating_add(l));
+    if offset >= end {
+        return Ok(());
+    }
+    // Links still to visit: (CID, position of its first byte in the file, depth).
+    // Blocks are fetched only when visited, so memory holds one path of nodes
+    // plus the pending links, not whole levels of leaves.
+    let mut stack: Vec<(Cid, u64, usize)> = Vec::new();
+    let mut next: Option<(Block, u64, usize)> = Some((root.clone(), 0, 0));
+    loop {
+        let (block, start, depth) = match next.take() {
+            Some(x) => x,
+            None => match stack.pop() {
+                Some((c, at, d)) => (get(&c).map_err(ExportError::Get)?, at, d),
+                None => break,
+            },
+        };
+        if depth > MAX_DEPTH {
+            return Err(ExportError::TooDeep);
+        }
+        let cid = *block.cid();
+        let node = decode::<E>(&block)?;
+        match (&node.kind, node.pb.as_ref(), node.data.as_ref()) {
+            (NodeKind::File { .. }, None, None) => {
+                // A raw block: all data.
+                emit(block.data(), start, offset, end, out)?;
+            }
+            (NodeKind::File { size }, Some(pb), Some(d)) => {
+                let inline = d.data.clone().unwrap_or_default();
+                emit(&inline, start, offset, end, out)?;
+                if pb.links.is_empty() {
+                    continue;
+                }
+                if d.blocksizes.len() != pb.links.len() {
+                    return Err(malformed(&cid, "blocksizes do not match links"));
+                }
+                let total: u64 = d.blocksizes.iter().fold(inline.len() as u64, |a, b| a.saturating_add(*b));
+                if d.filesize.is_some() && total != *size {
+                    return Err(malformed(&cid, "filesize does not match blocksizes"));
+                }
+                // Children in reverse so the first comes off the stack first.
+                let mut pos = start + inline.len() as u64;
+                let mut wanted = Vec::new();
+                for (link, bs) in pb.links.iter().zip(&d.blocksizes) {
+                    let child_end = pos.saturating_add(*bs);
+                    if child_end > offset && pos < end {
+                        wanted.push((link.cid, pos));
+                    }
+                    pos = child_end;
+                }
+                for (child, at) in wanted.into_iter().rev() {
+                    stack.push((child, at, depth + 1));
+                }
+            }
+            (NodeKind::Directory | NodeKind::HamtDirectory, _, _) => return Err(ExportError::IsDir(Box::new(cid))),
+            _ => return Err(malformed(&cid, "not a file")),
+        }
+    }
+    Ok(())
+}
+
+fn emit<E>(
+    data: &Bytes,
+    start: u64,
+    offset: u64,
+    end: u64,
+    out: &mut dyn FnMut(Bytes) -> Result<(), String>,
+) -> Result<(), ExportError<E>> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let stop = start + data.len() as u64;
+    if stop <= offset || start >= end {
+        return Ok(());
+    }
+    let from = offset.saturating_sub(start) as usize;
+    let to = (end.min(stop) - start) as usize;
+    out(data.slice(from..to)).map_err(ExportError::Output)
+}
+
+/// The entries of a directory (basic or HAMT).
+pub fn list_dir<E>(root: &Block, get: &mut dyn FnMut(&Cid) -> Result<Block, E>) -> Result<Vec<DirEntry>, ExportError<E>>
+where
+    E: std::fmt::Display,
+{
+    let node = decode::<E>(root)?;
+    match node.kind {
+        NodeKind::Directory | NodeKind::HamtDirectory => {
+            crate::dir::list_entries(root, get).map_err(|e| malformed(root.cid(), e.to_string()))
+        }
+        _ => Err(ExportError::NotDir(Box::new(*root.cid()))),
+    }
+}
+
+/// Follows `names` from `root` through directories; returns the CID reached.
+pub fn resolve<E>(
+    root: &Cid,
+    names: &[&str],
+    get: &mut dyn FnMut(&Cid) -> Result<Block, E>,
+) -> Result<Cid, ExportError<E>>
+where
+    E: std::fmt::Display,
+{
+    let mut cur = *root;
+    for name in names {
+        if name.is_empty() {
+            continue;
+        }
+        let block = get(&cur).map_err(ExportError::Get)?;
+        let node = decode::<E>(&block)?;
+        match node.kind {
+            NodeKind::Directory | NodeKind::HamtDirectory => {
+                let found = crate::dir::lookup(&block, name, get).map_err(|e| malformed(&cur, e.to_string()))?;
+                match found {
+                    Some(e) => cur = e.cid,
+                    None => return Err(ExportError::NoLink { cid: Box::new(cur), name: (*name).to_string() }),
+                }
+            }
+            _ => {
+                // Plain dag-pb nodes resolve by link name too (Kubo's path resolver).
+                let link = node
+                    .pb
+                    .as_ref()
+                    .and_then(|pb| pb.links.iter().find(|l| l.name.as_deref() == Some(*name)))
+                    .map(|l| l.cid);
+                match link {
+                    Some(c) => cur = c,
+                    None => return Err(ExportError::NoLink { cid: Box::new(cur), name: (*name).to_string() }),
+                }
+            }
+        }
+    }
+    Ok(cur)
+}
+
+/// A file's bytes as a [`std::io::Read`]: blocks are fetched as the reading
+/// reaches them, one path of the DAG in memory at a time.
+pub struct FileReader<G> {
+    get: G,
+    /// Links still to visit, last first: (CID, depth).
+    stack: Vec<(Cid, usize)>,
+    current: Bytes,
+    first: Option<Block>,
+}
+
+impl<G, E> FileReader<G>
+where
+    G: FnMut(&Cid) -> Result<Block, E>,
+    E: std::fmt::Display,
+{
+    pub fn new(root: Block, get: G) -> Self {
+        Self { get, stack: Vec::new(), current: Bytes::new(), first: Some(root) }
+    }
+
+    /// Loads the next piece of data; false at the end.
+    fn advance(&mut self) -> std::io::Result<bool> {
+        let err = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, m);
+        loop {
+            let (block, depth) = match self.first.take() {
+                Some(b) => (b, 0),
+                None => match self.stack.pop() {
+                    Some((c, d)) => ((self.get)(&c).map_err(|e| err(e.to_string()))?, d),
+                    None => return Ok(false),
+                },
+            };
+            if depth > MAX_DEPTH {
+                return Err(err(format!("file DAG deeper than {MAX_DEPTH} levels")));
+            }
+            let node = decode::<E>(&block).map_err(|e| err(e.to_string()))?;
+            match (&node.kind, node.pb, node.data) {
+                (NodeKind::File { .. }, None, None) => {
+                    self.current = block.data().clone();
+                }
+                (NodeKind::File { .. }, Some(pb), Some(d)) => {
+                    if !pb.links.is_empty() && d.blocksizes.len() != pb.links.len() {
+                        return Err(err(format!("{}: blocksizes do not match links", block.cid())));
+                    }
+                    for l in pb.links.iter().rev() {
+                        self.stack.push((l.cid, depth + 1));
+                    }
+                    self.current = d.data.unwrap_or_default();
+                }
+                _ => return Err(err(format!("{} is not a file", block.cid()))),
+            }
+            if !self.current.is_empty() {
+                return Ok(true);
+            }
+        }
+    }
+}
+
+impl<G, E> std::io::Read for FileReader<G>
+where
+    G: FnMut(&Cid) -> Result<Block, E>,
+    E: std::fmt::Display,
+{
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        while self.current.is_empty() {
+            if !self.advance()? {
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        let _ = self.current.split_to(n);
+        Ok(n)
+    }
+}
+
+/// One item of a tree walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalkItem {
+    /// Path below the root ("" for the root itself), `/`-separated.
+    pub path: String,
+    pub cid: Cid,
+    pub kind: NodeKind,
+    pub mode: Option<u32>,
+    pub mtime: Option<UnixTime>,
+}
+
+/// Fetches a verified block.
+pub type GetBlock<'a, E> = dyn FnMut(&Cid) -> Result<Block, E> + 'a;
+
+/// Visits a UnixFS tree depth first, a directory before its entries, names in
+/// order. `visit` gets the item and, for files, the root block to read from.
+pub fn walk_tree<E>(
+    root: &Block,
+    get: &mut GetBlock<'_, E>,
+    visit: &mut dyn FnMut(WalkItem, &Block, &mut GetBlock<'_, E>) -> Result<(), String>,
+) -> Result<(), ExportError<E>>
+where
+    E: std::fmt::Display,
+{
+    // (path, block, depth); directories push their children in reverse.
+    let mut stack: Vec<(String, Option<Block>, Cid, usize)> = vec![(String::new(), Some(root.clone()), *root.cid(), 0)];
+    while let Some((path, block, cid, depth)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            return Err(ExportError::TooDeep);
+        }
+        let block = match block {
+            Some(b) => b,
+            None => get(&cid).map_err(ExportError::Get)?,
+        };
+        let node = decode::<E>(&block)?;
+        let item = WalkItem { path: path.clone(), cid, kind: node.kind.clone(), mode: node.mode, mtime: node.mtime };
+        visit(item, &block, get).map_err(ExportError::Output)?;
+        if matches!(node.kind, NodeKind::Directory | NodeKind::HamtDirectory) {
+            let mut entries = list_dir(&block, get)?;
+            entries.sort_by(|a, b| a.name.cmp(&b.name));
+            for e in entries.into_iter().rev() {
+                if e.name.is_empty() || e.name == "." || e.name == ".." || e.name.contains('/') {
+                    return Err(malformed(&cid, format!("unsafe entry name {:?}", e.name)));
+                }
+                let p = if path.is_empty() { e.name } else { format!("{path}/{}", e.name) };
+                stack.push((p, None, e.cid, depth + 1));
+            }
+        }
+    }
+    Ok(())
+}
