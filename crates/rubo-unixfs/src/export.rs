@@ -334,15 +334,15 @@ pub struct WalkItem {
     pub mtime: Option<UnixTime>,
 }
 
-/// Fetches a verified block.
-pub type GetBlock<'a, E> = dyn FnMut(&Cid) -> Result<Block, E> + 'a;
-
 /// Visits a UnixFS tree depth first, a directory before its entries, names in
 /// order. `visit` gets the item and, for files, the root block to read from.
+// The visitor borrows the block getter for file reads: a named alias would
+// have to pin its lifetime and lose the higher-ranked closure type.
+#[allow(clippy::type_complexity)]
 pub fn walk_tree<E>(
     root: &Block,
-    get: &mut GetBlock<'_, E>,
-    visit: &mut dyn FnMut(WalkItem, &Block, &mut GetBlock<'_, E>) -> Result<(), String>,
+    get: &mut dyn FnMut(&Cid) -> Result<Block, E>,
+    visit: &mut dyn FnMut(WalkItem, &Block, &mut dyn FnMut(&Cid) -> Result<Block, E>) -> Result<(), String>,
 ) -> Result<(), ExportError<E>>
 where
     E: std::fmt::Display,
