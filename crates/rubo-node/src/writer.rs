@@ -16,10 +16,11 @@ use rubo_types::Block;
 
 use crate::NodeError;
 
-const BATCH_BLOCKS: usize = 256;
-const BATCH_BYTES: usize = 8 << 20;
+const BATCH_BLOCKS: usize = 1024;
+const BATCH_BYTES: usize = 32 << 20;
 const LINGER: Duration = Duration::from_millis(2);
-const QUEUE: usize = 512;
+// Blocks waiting for the writer: with 256 KiB chunks, 16 MiB at most.
+const QUEUE: usize = 64;
 
 enum Msg {
     Block(Block),
