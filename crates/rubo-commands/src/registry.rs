@@ -98,6 +98,7 @@ pub fn specs() -> Vec<Spec> {
     v.extend(crate::cmd::id::specs());
     v.extend(crate::cmd::init::specs());
     v.extend(crate::cmd::multibase::specs());
+    v.extend(crate::cmd::pin::specs());
     v.extend(crate::cmd::repo::specs());
     v.extend(crate::cmd::unixfs::specs());
     v.extend(crate::cmd::version::specs());
@@ -111,6 +112,7 @@ pub fn groups() -> Vec<Group> {
     v.extend(crate::cmd::cid::groups());
     v.extend(crate::cmd::config::groups());
     v.extend(crate::cmd::multibase::groups());
+    v.extend(crate::cmd::pin::groups());
     v.extend(crate::cmd::repo::groups());
     v
 }

@@ -8,7 +8,9 @@
 
 mod block;
 mod error;
+pub mod gc;
 pub mod path;
+pub mod pins;
 mod repo_api;
 mod unixfs;
 pub mod writer;
@@ -18,7 +20,9 @@ use std::sync::Arc;
 
 pub use block::{BIG_BLOCK_ERROR, BlockApi, BlockStat, PutOptions};
 pub use error::{ErrorKind, NodeError};
+pub use gc::GcEvent;
 pub use path::IpfsPath;
+pub use pins::{Pin, PinApi, PinFilter, PinKind};
 pub use rubo_unixfs;
 pub use unixfs::{AddEntries, AddEvent, AddOptions, LsEntry, LsKind, UnixfsApi};
 
@@ -42,6 +46,9 @@ pub fn agent_version() -> String {
 
 struct Inner {
     repo: Repo,
+    /// Held for reading by anything that writes blocks it will then pin or
+    /// link from the MFS root; for writing by GC.
+    gc: std::sync::RwLock<()>,
 }
 
 /// A node over an open repo. Clones share it.
@@ -58,7 +65,7 @@ impl Node {
     }
 
     pub fn from_repo(repo: Repo) -> Self {
-        Self { inner: Arc::new(Inner { repo }) }
+        Self { inner: Arc::new(Inner { repo, gc: std::sync::RwLock::new(()) }) }
     }
 
     pub fn repo(&self) -> &Repo {
@@ -75,5 +82,24 @@ impl Node {
 
     pub fn unixfs(&self) -> UnixfsApi {
         UnixfsApi { node: self.clone() }
+    }
+
+    pub fn pin(&self) -> PinApi {
+        PinApi { node: self.clone() }
+    }
+
+    /// Blocks GC until dropped.
+    pub fn gc_read(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        match self.inner.gc.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    fn gc_write(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        match self.inner.gc.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
     }
 }

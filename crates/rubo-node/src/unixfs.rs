@@ -23,6 +23,8 @@ pub struct AddOptions {
     pub only_hash: bool,
     /// Hashing threads (0: one per core).
     pub threads: usize,
+    /// Pin each top-level root recursively, with this name.
+    pub pin: Option<String>,
 }
 
 /// What an import reports (Kubo's `AddEvent`, before formatting).
@@ -88,9 +90,9 @@ impl UnixfsApi {
     /// only once every block under it is durable (or, with `only_hash`, at once).
     pub fn add(&self, entries: AddEntries, opts: AddOptions) -> mpsc::Receiver<Result<AddEvent, NodeError>> {
         let (tx, rx) = mpsc::channel(crate::STREAM_BUFFER);
-        let store = self.node.repo().blockstore();
+        let node = self.node.clone();
         std::thread::spawn(move || {
-            let res = run_add(entries, &opts, store, &tx);
+            let res = run_add(entries, &opts, &node, &tx);
             if let Err(e) = res {
                 let _ = tx.blocking_send(Err(e));
             }
@@ -207,9 +209,12 @@ impl UnixfsApi {
 fn run_add(
     entries: AddEntries,
     opts: &AddOptions,
-    store: std::sync::Arc<dyn rubo_repo::Blockstore>,
+    node: &Node,
     tx: &mpsc::Sender<Result<AddEvent, NodeError>>,
 ) -> Result<(), NodeError> {
+    // No GC between the first block written and the root pinned.
+    let _gc = (!opts.only_hash).then(|| node.gc_read());
+    let store = node.repo().blockstore();
     let pool = if opts.threads == 0 { HashPool::per_core() } else { HashPool::new(opts.threads) };
     let writer = RefCell::new(if opts.only_hash { None } else { Some(BlockWriter::new(store)) });
     // `Added` events wait here until their blocks are durable.
@@ -267,8 +272,11 @@ fn run_add(
             let Some(entry) = entries.next() else { break };
             importer.add(entry?).map_err(import_err)?;
         }
-        importer.finish(opts.wrap).map_err(import_err)?;
+        let root = importer.finish(opts.wrap).map_err(import_err)?;
         flush()?;
+        if let (Some(root), Some(name), false) = (root, &opts.pin, opts.only_hash) {
+            node.pin().add_recursive_trusted(&root.cid, name)?;
+        }
         release(true).map_err(import_err)?;
     }
     Ok(())

@@ -18,6 +18,6 @@ pub mod multibase;
 pub mod pb;
 
 pub use crate::block::{BLOCK_SIZE_LIMIT, Block, BlockError};
-pub use crate::cid::{Cid, CidError, Multihash, Version, parse_cid};
+pub use crate::cid::{Cid, CidError, Multihash, Version, cid_from_bytes, parse_cid};
 pub use ::multibase::Base;
 pub use bytes::Bytes;

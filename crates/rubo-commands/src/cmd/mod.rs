@@ -7,6 +7,7 @@ pub(crate) mod get;
 pub(crate) mod id;
 pub(crate) mod init;
 pub(crate) mod multibase;
+pub(crate) mod pin;
 pub(crate) mod repo;
 pub(crate) mod unixfs;
 pub(crate) mod version;

@@ -300,7 +300,17 @@ fn add_options(req: &Request, node: &Node) -> Result<(AddOptions, bool), CmdErro
         },
         include_empty_dirs: o.bool("empty-dirs")?.unwrap_or(true),
     };
-    let opts = AddOptions { import, wrap: o.flag("wrap-with-directory")?, only_hash, threads: 0 };
+    let pin_name = o.str("pin-name").unwrap_or_default().to_string();
+    if pin_name.len() > 255 {
+        return Err(CmdError::client(format!("pin name is {} bytes (max 255 bytes)", pin_name.len())));
+    }
+    let opts = AddOptions {
+        import,
+        wrap: o.flag("wrap-with-directory")?,
+        only_hash,
+        threads: 0,
+        pin: pin.then_some(pin_name),
+    };
     Ok((opts, pin))
 }
 

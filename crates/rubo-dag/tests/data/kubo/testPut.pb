@@ -1,0 +1,2 @@
+
+test json for sharness test

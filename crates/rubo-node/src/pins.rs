@@ -1,0 +1,338 @@
+//! Pins, with Kubo's semantics: recursive (a DAG), direct (one block) and
+//! indirect (anything under a recursive pin, computed, never stored).
+//!
+//! Pins live in the datastore under `/pins/r/<cid>` and `/pins/d/<cid>` (binary
+//! CID), the value being the pin's name; every change is one atomic batch.
+//! Walks keep a set of 16-byte fingerprints of the blocks seen, not the CIDs.
+
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use rubo_repo::{Batch, Blockstore, Datastore};
+use rubo_types::{Block, Cid, cid_from_bytes, codec, hash};
+
+use crate::{Node, NodeError};
+
+const RECURSIVE: &[u8] = b"/pins/r/";
+const DIRECT: &[u8] = b"/pins/d/";
+/// Kubo's limit on pin names.
+pub const MAX_PIN_NAME: usize = 255;
+
+/// How a CID is pinned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinKind {
+    Recursive,
+    Direct,
+    /// Under the recursive pin of this root.
+    Indirect(Cid),
+}
+
+impl PinKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Recursive => "recursive",
+            Self::Direct => "direct",
+            Self::Indirect(_) => "indirect",
+        }
+    }
+}
+
+/// A stored pin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub cid: Cid,
+    pub recursive: bool,
+    pub name: String,
+}
+
+/// Which pins to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinFilter {
+    All,
+    Recursive,
+    Direct,
+    Indirect,
+}
+
+impl PinFilter {
+    pub fn parse(s: &str) -> Result<Self, NodeError> {
+        match s {
+            "all" => Ok(Self::All),
+            "recursive" => Ok(Self::Recursive),
+            "direct" => Ok(Self::Direct),
+            "indirect" => Ok(Self::Indirect),
+            _ => Err(NodeError::InvalidInput(format!(
+                "invalid type '{s}', must be one of {{direct, indirect, recursive, all}}"
+            ))),
+        }
+    }
+}
+
+fn key(prefix: &[u8], cid: &Cid) -> Vec<u8> {
+    let mut k = prefix.to_vec();
+    k.extend_from_slice(&cid.to_bytes());
+    k
+}
+
+/// A compact identity for "seen" sets: 16 bytes of a hash of the multihash
+/// (the block store keys blocks by multihash).
+pub(crate) fn fingerprint(cid: &Cid) -> u128 {
+    let mh = cid.hash().to_bytes();
+    let d = hash::sha2_256(&mh);
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d.digest()[..16]);
+    u128::from_le_bytes(b)
+}
+
+/// The links of a block, for walks: codecs without links have none.
+pub(crate) fn links_of(block: &Block) -> Result<Vec<Cid>, NodeError> {
+    match block.cid().codec() {
+        codec::RAW | codec::IDENTITY | codec::JSON | codec::LIBP2P_KEY => Ok(Vec::new()),
+        _ => rubo_dag::links::block_links(block)
+            .map_err(|e| NodeError::InvalidInput(format!("cannot read the links of {}: {e}", block.cid()))),
+    }
+}
+
+/// Walks every block under `root` once (by fingerprint, shared through
+/// `seen`), calling `visit` with each block until it breaks. A missing block
+/// is an error.
+pub(crate) fn walk(
+    bs: &dyn Blockstore,
+    root: &Cid,
+    seen: &mut HashSet<u128>,
+    visit: &mut dyn FnMut(&Block) -> Result<ControlFlow<()>, NodeError>,
+) -> Result<ControlFlow<()>, NodeError> {
+    let mut stack = vec![*root];
+    while let Some(cid) = stack.pop() {
+        if !seen.insert(fingerprint(&cid)) {
+            continue;
+        }
+        let block = bs.get(&cid)?.ok_or_else(|| NodeError::not_found(&cid))?;
+        if visit(&block)?.is_break() {
+            return Ok(ControlFlow::Break(()));
+        }
+        let links = links_of(&block)?;
+        stack.extend(links.into_iter().rev());
+    }
+    Ok(ControlFlow::Continue(()))
+}
+
+/// The pin API of a node.
+#[derive(Clone)]
+pub struct PinApi {
+    pub(crate) node: Node,
+}
+
+impl PinApi {
+    fn ds(&self) -> Result<Arc<dyn Datastore>, NodeError> {
+        Ok(self.node.repo().datastore()?)
+    }
+
+    /// Every stored pin (recursive and direct), streamed from the datastore.
+    pub fn stored(&self, filter: PinFilter, each: &mut dyn FnMut(Pin) -> ControlFlow<()>) -> Result<(), NodeError> {
+        let ds = self.ds()?;
+        let mut bad = None;
+        for (prefix, recursive) in [(RECURSIVE, true), (DIRECT, false)] {
+            let wanted = match filter {
+                PinFilter::All => true,
+                PinFilter::Recursive => recursive,
+                PinFilter::Direct => !recursive,
+                PinFilter::Indirect => false,
+            };
+            if !wanted {
+                continue;
+            }
+            let mut stop = false;
+            ds.scan(prefix, &mut |k, v| match cid_from_bytes(&k[prefix.len()..]) {
+                Ok(cid) => {
+                    let flow = each(Pin { cid, recursive, name: String::from_utf8_lossy(v).into_owned() });
+                    stop = flow.is_break();
+                    flow
+                }
+                Err(e) => {
+                    bad = Some(e.to_string());
+                    ControlFlow::Break(())
+                }
+            })?;
+            if let Some(e) = bad.take() {
+                return Err(NodeError::Internal(format!("corrupt pin key: {e}")));
+            }
+            if stop {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// How `cid` is pinned, if it is (indirect pins cost a walk of every
+    /// recursive pin until found).
+    pub fn pinned(&self, cid: &Cid) -> Result<Option<PinKind>, NodeError> {
+        let ds = self.ds()?;
+        if ds.has(&key(RECURSIVE, cid))? {
+            return Ok(Some(PinKind::Recursive));
+        }
+        if ds.has(&key(DIRECT, cid))? {
+            return Ok(Some(PinKind::Direct));
+        }
+        let mut roots = Vec::new();
+        self.stored(PinFilter::Recursive, &mut |p| {
+            roots.push(p.cid);
+            ControlFlow::Continue(())
+        })?;
+        let bs = self.node.repo().blockstore();
+        let target = fingerprint(cid);
+        for root in roots {
+            let mut seen = HashSet::new();
+            let res = walk(bs.as_ref(), &root, &mut seen, &mut |b| {
+                let hit = fingerprint(b.cid()) == target && b.cid() != &root;
+                Ok(if hit { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
+            });
+            // A pinned DAG with missing blocks does not stop the search in others.
+            if matches!(res, Ok(ControlFlow::Break(()))) {
+                return Ok(Some(PinKind::Indirect(root)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Pins `cid`. Recursive pins first check that every block of the DAG is
+    /// here (the node is offline), reporting blocks walked through `progress`.
+    pub fn add(
+        &self,
+        cid: &Cid,
+        recursive: bool,
+        name: &str,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(), NodeError> {
+        if name.len() > MAX_PIN_NAME {
+            return Err(NodeError::InvalidInput(format!(
+                "pin name is {} bytes (max {MAX_PIN_NAME} bytes)",
+                name.len()
+            )));
+        }
+        let _gc = self.node.gc_read();
+        let ds = self.ds()?;
+        let bs = self.node.repo().blockstore();
+        if recursive {
+            let mut n = 0u64;
+            let mut bytes = 0u64;
+            let mut seen = HashSet::new();
+            let _ = walk(bs.as_ref(), cid, &mut seen, &mut |b| {
+                n += 1;
+                bytes += b.len() as u64;
+                progress(n, bytes);
+                Ok(ControlFlow::Continue(()))
+            })?;
+            let mut batch = Batch::new();
+            batch.put(key(RECURSIVE, cid), name.as_bytes()).delete(key(DIRECT, cid));
+            ds.commit(batch)?;
+        } else {
+            if ds.has(&key(RECURSIVE, cid))? {
+                return Err(NodeError::InvalidInput(format!("{cid} already pinned recursively")));
+            }
+            if !bs.has(cid)? {
+                return Err(NodeError::not_found(cid));
+            }
+            ds.put(&key(DIRECT, cid), name.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Records a recursive pin on a DAG the caller just wrote in full (add,
+    /// dag import): no walk needed.
+    pub(crate) fn add_recursive_trusted(&self, cid: &Cid, name: &str) -> Result<(), NodeError> {
+        let mut batch = Batch::new();
+        batch.put(key(RECURSIVE, cid), name.as_bytes()).delete(key(DIRECT, cid));
+        self.ds()?.commit(batch)?;
+        Ok(())
+    }
+
+    /// Unpins. With `recursive` false, a recursive pin is an error (Kubo).
+    pub fn rm(&self, cid: &Cid, recursive: bool) -> Result<(), NodeError> {
+        let ds = self.ds()?;
+        if ds.has(&key(RECURSIVE, cid))? {
+            if !recursive {
+                return Err(NodeError::InvalidInput(format!("{cid} is pinned recursively")));
+            }
+            ds.delete(&key(RECURSIVE, cid))?;
+            return Ok(());
+        }
+        if ds.has(&key(DIRECT, cid))? {
+            ds.delete(&key(DIRECT, cid))?;
+            return Ok(());
+        }
+        Err(NodeError::InvalidInput("not pinned or pinned indirectly".into()))
+    }
+
+    /// Replaces a recursive pin `from` by `to` (pinning `to` first: its blocks
+    /// must be here), optionally keeping `from`.
+    pub fn update(&self, from: &Cid, to: &Cid, unpin: bool) -> Result<(), NodeError> {
+        let ds = self.ds()?;
+        let name = match ds.get(&key(RECURSIVE, from))? {
+            Some(n) => String::from_utf8_lossy(&n).into_owned(),
+            None => return Err(NodeError::InvalidInput("'from' cid was not recursively pinned already".into())),
+        };
+        if from == to {
+            return Ok(());
+        }
+        self.add(to, true, &name, &mut |_, _| ())?;
+        if unpin {
+            ds.delete(&key(RECURSIVE, from))?;
+        }
+        Ok(())
+    }
+
+    /// Lists indirect pins: every block under a recursive pin, once, that is
+    /// not itself a recursive or direct pin.
+    pub fn indirect(&self, each: &mut dyn FnMut(Cid, Cid) -> ControlFlow<()>) -> Result<(), NodeError> {
+        let mut roots = Vec::new();
+        let mut direct_or_root = HashSet::new();
+        self.stored(PinFilter::All, &mut |p| {
+            direct_or_root.insert(fingerprint(&p.cid));
+            if p.recursive {
+                roots.push(p.cid);
+            }
+            ControlFlow::Continue(())
+        })?;
+        let bs = self.node.repo().blockstore();
+        let mut seen = HashSet::new();
+        for root in roots {
+            let flow = walk(bs.as_ref(), &root, &mut seen, &mut |b| {
+                if direct_or_root.contains(&fingerprint(b.cid())) {
+                    return Ok(ControlFlow::Continue(()));
+                }
+                Ok(each(*b.cid(), root))
+            })?;
+            if flow.is_break() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Node {
+    /// The blocks of a DAG that are missing or corrupt, with why; empty when
+    /// the DAG is complete (`pin verify`).
+    pub fn verify_dag(&self, root: &Cid) -> Vec<(Cid, String)> {
+        let bs = self.repo().blockstore();
+        let mut bad = Vec::new();
+        let mut seen = HashSet::new();
+        let mut stack = vec![*root];
+        while let Some(cid) = stack.pop() {
+            if !seen.insert(fingerprint(&cid)) {
+                continue;
+            }
+            match bs.get(&cid) {
+                Ok(Some(b)) => match links_of(&b) {
+                    Ok(l) => stack.extend(l.into_iter().rev()),
+                    Err(e) => bad.push((cid, e.to_string())),
+                },
+                Ok(None) => bad.push((cid, format!("ipld: could not find {cid}"))),
+                Err(e) => bad.push((cid, e.to_string())),
+            }
+        }
+        bad
+    }
+}
