@@ -170,6 +170,14 @@ fn main() -> ExitCode {
 
     let mut req = Request::new(&path.iter().map(String::as_str).collect::<Vec<_>>());
     registry::fill_request(leaf_cmd, leaf_m, &mut req);
+    // "--progress defaults to true when stderr is a terminal", decided here
+    // once so that handlers see the effective value.
+    if !req.opts.contains("progress")
+        && leaf_cmd.get_arguments().any(|a| a.get_id() == "progress")
+        && std::io::stderr().is_terminal()
+    {
+        req.opts.insert("progress", "true");
+    }
     req.global = Global {
         repo_path: repo_path(&matches),
         enc: match matches.get_one::<String>("enc").map(String::as_str) {

@@ -94,11 +94,13 @@ pub fn specs() -> Vec<Spec> {
     v.extend(crate::cmd::block::specs());
     v.extend(crate::cmd::cid::specs());
     v.extend(crate::cmd::config::specs());
+    v.extend(crate::cmd::dag::specs());
     v.extend(crate::cmd::get::specs());
     v.extend(crate::cmd::id::specs());
     v.extend(crate::cmd::init::specs());
     v.extend(crate::cmd::multibase::specs());
     v.extend(crate::cmd::pin::specs());
+    v.extend(crate::cmd::refs::specs());
     v.extend(crate::cmd::repo::specs());
     v.extend(crate::cmd::unixfs::specs());
     v.extend(crate::cmd::version::specs());
@@ -111,6 +113,7 @@ pub fn groups() -> Vec<Group> {
     v.extend(crate::cmd::block::groups());
     v.extend(crate::cmd::cid::groups());
     v.extend(crate::cmd::config::groups());
+    v.extend(crate::cmd::dag::groups());
     v.extend(crate::cmd::multibase::groups());
     v.extend(crate::cmd::pin::groups());
     v.extend(crate::cmd::repo::groups());

@@ -4,7 +4,7 @@ use rubo_types::block::validate_codec;
 use rubo_types::{BLOCK_SIZE_LIMIT, Block, Bytes, Cid, Version, hash};
 use serde::{Deserialize, Serialize};
 
-use crate::{Node, NodeError};
+use crate::{Node, NodeError, PinKind};
 
 /// How `put` builds the CID.
 #[derive(Debug, Clone)]
@@ -16,6 +16,8 @@ pub struct PutOptions {
     pub version: Version,
     /// Allow blocks over 2 MiB (Bitswap can't carry them).
     pub allow_big: bool,
+    /// Pin the block recursively (as it is: its links need not be local).
+    pub pin: bool,
 }
 
 impl Default for PutOptions {
@@ -26,6 +28,7 @@ impl Default for PutOptions {
             hash_len: None,
             version: Version::V1,
             allow_big: false,
+            pin: false,
         }
     }
 }
@@ -56,12 +59,17 @@ impl BlockApi {
         if !hash::is_allowed(opts.hash) {
             return Err(hash::HashError::NotAllowed.into());
         }
+        let node = self.node.clone();
         tokio::task::spawn_blocking(move || {
             let block = Block::encode(data, opts.codec, opts.hash, opts.hash_len, opts.version)?;
             let mh = block.cid().hash();
             hash::validate(mh.code(), mh.size() as usize)?;
             validate_codec(opts.codec, block.data())?;
+            let _gc = node.gc_read();
             bs.put(&block)?;
+            if opts.pin {
+                node.pin().add_recursive_trusted(block.cid(), "")?;
+            }
             Ok(BlockStat { cid: *block.cid(), size: block.len() as u64 })
         })
         .await?
@@ -81,14 +89,30 @@ impl BlockApi {
         Ok(BlockStat { cid: *cid, size: b.len() as u64 })
     }
 
-    /// Removes a local block. `force` ignores absent blocks.
-    pub async fn rm(&self, cid: &Cid, force: bool) -> Result<(), NodeError> {
-        let bs = self.node.repo().blockstore();
-        let c = *cid;
-        let removed = tokio::task::spawn_blocking(move || bs.delete(&c)).await??;
-        if !removed && !force {
-            return Err(NodeError::InvalidInput(format!("ipld: could not find {cid}")));
-        }
-        Ok(())
+    /// Removes local blocks, refusing pinned ones (Kubo's `RmBlocks`): one
+    /// result per CID, in order. `force` ignores absent blocks.
+    pub async fn rm(&self, cids: Vec<Cid>, force: bool) -> Result<Vec<(Cid, Result<(), NodeError>)>, NodeError> {
+        let node = self.node.clone();
+        tokio::task::spawn_blocking(move || {
+            // Exclusive, as GC: no pin may appear on a block being removed.
+            let _gc = node.gc_write();
+            let bs = node.repo().blockstore();
+            let pinned = node.pin().check_pinned(&cids)?;
+            let mut out = Vec::with_capacity(cids.len());
+            for (c, p) in cids.into_iter().zip(pinned) {
+                let r = match p {
+                    Some(PinKind::Indirect(root)) => Err(NodeError::InvalidInput(format!("pinned via {root}"))),
+                    Some(k) => Err(NodeError::InvalidInput(format!("pinned: {}", k.name()))),
+                    None => match bs.delete(&c) {
+                        Ok(false) if !force => Err(NodeError::InvalidInput(format!("ipld: could not find {c}"))),
+                        Ok(_) => Ok(()),
+                        Err(e) => Err(e.into()),
+                    },
+                };
+                out.push((c, r));
+            }
+            Ok(out)
+        })
+        .await?
     }
 }

@@ -7,6 +7,7 @@
 //! async HTTP server.
 
 mod block;
+pub mod dag;
 mod error;
 pub mod gc;
 pub mod path;
@@ -19,6 +20,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use block::{BIG_BLOCK_ERROR, BlockApi, BlockStat, PutOptions};
+pub use dag::{DagApi, DagPath, DagPutOptions, DagResolved, DagStat, DagStatSummary, ImportEvent, NodeSource};
 pub use error::{ErrorKind, NodeError};
 pub use gc::GcEvent;
 pub use path::IpfsPath;

@@ -94,6 +94,16 @@ pub(crate) fn links_of(block: &Block) -> Result<Vec<Cid>, NodeError> {
     }
 }
 
+/// The named links of a block; codecs without links have none.
+fn named_links_of(block: &Block) -> Result<Vec<rubo_dag::NamedLink>, NodeError> {
+    let c = block.cid();
+    match c.codec() {
+        codec::RAW | codec::IDENTITY | codec::JSON | codec::LIBP2P_KEY => Ok(Vec::new()),
+        code => rubo_dag::links::named_links(code, block.data())
+            .map_err(|e| NodeError::InvalidInput(format!("cannot read the links of {c}: {e}"))),
+    }
+}
+
 /// Walks every block under `root` once (by fingerprint, shared through
 /// `seen`), calling `visit` with each block until it breaks. A missing block
 /// is an error.
@@ -196,6 +206,52 @@ impl PinApi {
         Ok(None)
     }
 
+    /// How each of `cids` is pinned, with one walk of the recursive pins for
+    /// all of them (`block rm`'s check; Kubo's `CheckIfPinned`). The walk
+    /// stops once every CID is placed.
+    pub fn check_pinned(&self, cids: &[Cid]) -> Result<Vec<Option<PinKind>>, NodeError> {
+        let ds = self.ds()?;
+        let mut out = Vec::with_capacity(cids.len());
+        let mut open: std::collections::HashMap<u128, Vec<usize>> = std::collections::HashMap::new();
+        for (i, c) in cids.iter().enumerate() {
+            if ds.has(&key(RECURSIVE, c))? {
+                out.push(Some(PinKind::Recursive));
+            } else if ds.has(&key(DIRECT, c))? {
+                out.push(Some(PinKind::Direct));
+            } else {
+                out.push(None);
+                open.entry(fingerprint(c)).or_default().push(i);
+            }
+        }
+        if open.is_empty() {
+            return Ok(out);
+        }
+        let mut roots = Vec::new();
+        self.stored(PinFilter::Recursive, &mut |p| {
+            roots.push(p.cid);
+            ControlFlow::Continue(())
+        })?;
+        let bs = self.node.repo().blockstore();
+        for root in roots {
+            let mut seen = HashSet::new();
+            // A pinned DAG with missing blocks does not stop the search in others.
+            let _ = walk(bs.as_ref(), &root, &mut seen, &mut |b| {
+                if b.cid() != &root
+                    && let Some(idx) = open.remove(&fingerprint(b.cid()))
+                {
+                    for i in idx {
+                        out[i] = Some(PinKind::Indirect(root));
+                    }
+                }
+                Ok(if open.is_empty() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
+            });
+            if open.is_empty() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     /// Pins `cid`. Recursive pins first check that every block of the DAG is
     /// here (the node is offline), reporting blocks walked through `progress`.
     pub fn add(
@@ -212,6 +268,17 @@ impl PinApi {
             )));
         }
         let _gc = self.node.gc_read();
+        self.add_locked(cid, recursive, name, progress)
+    }
+
+    /// [`PinApi::add`] for a caller that already holds the GC lock.
+    pub(crate) fn add_locked(
+        &self,
+        cid: &Cid,
+        recursive: bool,
+        name: &str,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(), NodeError> {
         let ds = self.ds()?;
         let bs = self.node.repo().blockstore();
         if recursive {
@@ -241,7 +308,7 @@ impl PinApi {
 
     /// Records a recursive pin on a DAG the caller just wrote in full (add,
     /// dag import): no walk needed.
-    pub(crate) fn add_recursive_trusted(&self, cid: &Cid, name: &str) -> Result<(), NodeError> {
+    pub fn add_recursive_trusted(&self, cid: &Cid, name: &str) -> Result<(), NodeError> {
         let mut batch = Batch::new();
         batch.put(key(RECURSIVE, cid), name.as_bytes()).delete(key(DIRECT, cid));
         self.ds()?.commit(batch)?;
@@ -276,11 +343,51 @@ impl PinApi {
         if from == to {
             return Ok(());
         }
-        self.add(to, true, &name, &mut |_, _| ())?;
+        let _gc = self.node.gc_read();
+        self.check_diff(from, to)?;
+        let mut batch = Batch::new();
+        batch.put(key(RECURSIVE, to), name.as_bytes()).delete(key(DIRECT, to));
         if unpin {
-            ds.delete(&key(RECURSIVE, from))?;
+            batch.delete(key(RECURSIVE, from));
         }
+        ds.commit(batch)?;
         Ok(())
+    }
+
+    /// Checks that every block of `to` is here, reading only what differs
+    /// from `from` (boxo's `DiffEnumerate`): `from` is pinned, so the
+    /// subtrees they share are complete. A link of `to` that is also a link
+    /// of the `from` node it is compared with is skipped; one paired by name
+    /// (dag-pb) is diffed against its counterpart; the rest are walked whole.
+    /// Returns the number of blocks read.
+    pub(crate) fn check_diff(&self, from: &Cid, to: &Cid) -> Result<u64, NodeError> {
+        let bs = self.node.repo().blockstore();
+        let load = |c: &Cid| bs.get(c)?.ok_or_else(|| NodeError::not_found(c));
+        let mut seen = HashSet::new();
+        let mut read = 0u64;
+        let mut stack: Vec<(Cid, Option<Cid>)> = vec![(*to, Some(*from))];
+        while let Some((t, f)) = stack.pop() {
+            if !seen.insert(fingerprint(&t)) {
+                continue;
+            }
+            let tb = load(&t)?;
+            read += 1;
+            let tlinks = named_links_of(&tb)?;
+            let flinks = match f {
+                Some(f) => named_links_of(&load(&f)?)?,
+                None => Vec::new(),
+            };
+            let shared: HashSet<Cid> = flinks.iter().map(|l| l.cid).collect();
+            for l in tlinks.into_iter().rev() {
+                if shared.contains(&l.cid) {
+                    continue;
+                }
+                let pair =
+                    (!l.name.is_empty()).then(|| flinks.iter().find(|fl| fl.name == l.name).map(|fl| fl.cid)).flatten();
+                stack.push((l.cid, pair));
+            }
+        }
+        Ok(read)
     }
 
     /// Lists indirect pins: every block under a recursive pin, once, that is
@@ -334,5 +441,67 @@ impl Node {
             }
         }
         bad
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DagPutOptions;
+
+    fn node() -> (tempfile::TempDir, Node) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("repo");
+        let opts = rubo_repo::InitOptions { profiles: vec!["test".into()], ..Default::default() };
+        rubo_repo::Repo::init(&path, &opts).unwrap();
+        (dir, Node::open(&path, rubo_repo::LockMode::Exclusive, "test").unwrap())
+    }
+
+    fn put(node: &Node, json: &str) -> Cid {
+        let opts = DagPutOptions {
+            input_codec: codec::DAG_JSON,
+            store_codec: codec::DAG_CBOR,
+            hash: hash::SHA2_256,
+            pin: false,
+            allow_big: false,
+        };
+        node.dag().put(json.as_bytes(), &opts).unwrap()
+    }
+
+    fn list(links: &[Cid]) -> String {
+        let items: Vec<String> = links.iter().map(|c| format!("{{\"/\":\"{c}\"}}")).collect();
+        format!("{{\"links\":[{}]}}", items.join(","))
+    }
+
+    #[test]
+    fn update_reads_only_what_differs() {
+        let (_d, node) = node();
+        let leaves: Vec<Cid> = (0..50).map(|i| put(&node, &format!("{{\"i\":{i}}}"))).collect();
+        let from = put(&node, &list(&leaves));
+        node.pin().add(&from, true, "mine", &mut |_, _| ()).unwrap();
+        let mut more = leaves.clone();
+        more.push(put(&node, "{\"i\":\"new\"}"));
+        let to = put(&node, &list(&more));
+        // The new root and the new leaf; the 50 shared leaves are not read.
+        assert_eq!(node.pin().check_diff(&from, &to).unwrap(), 2);
+        node.pin().update(&from, &to, true).unwrap();
+        assert_eq!(node.pin().pinned(&to).unwrap(), Some(PinKind::Recursive));
+        assert_ne!(node.pin().pinned(&from).unwrap(), Some(PinKind::Recursive));
+        let mut names = Vec::new();
+        node.pin()
+            .stored(PinFilter::Recursive, &mut |p| {
+                names.push(p.name);
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(names, vec!["mine"]);
+        // A new block that is missing fails the update and leaves the pins as they were.
+        let absent = Cid::new_v1(codec::DAG_CBOR, hash::sha2_256(b"not stored"));
+        let mut broken = more.clone();
+        broken.push(absent);
+        let to2 = put(&node, &list(&broken));
+        assert!(node.pin().update(&to, &to2, true).is_err());
+        assert_eq!(node.pin().pinned(&to).unwrap(), Some(PinKind::Recursive));
+        assert_eq!(node.pin().pinned(&to2).unwrap(), None);
     }
 }

@@ -185,15 +185,19 @@ fn put_options(req: &Request, node: &rubo_node::Node) -> Result<PutOptions, CmdE
     let codec =
         codec::code_of(&codec_name).ok_or_else(|| CmdError::client(format!("unknown multicodec: {codec_name:?}")))?;
     let hash_len = if hash == hash::IDENTITY { None } else { hash_len };
-    Ok(PutOptions { codec, hash, hash_len, version, allow_big: req.opts.flag("allow-big-block")? })
+    Ok(PutOptions {
+        codec,
+        hash,
+        hash_len,
+        version,
+        allow_big: req.opts.flag("allow-big-block")?,
+        pin: req.opts.flag("pin")?,
+    })
 }
 
 async fn put(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
     let opts = put_options(&req, &node)?;
-    if req.opts.flag("pin")? {
-        return Err(CmdError::client("block put --pin: pins are not available in this build yet"));
-    }
     if req.files.is_empty() {
         return Err(CmdError::client("argument \"data\" is required"));
     }
@@ -251,9 +255,16 @@ async fn rm(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let global = req.global.clone();
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
     tokio::spawn(async move {
-        for cid in cids {
+        let results = match node.block().rm(cids, force).await {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.send(Err(CmdError::from(e))).await;
+                return;
+            }
+        };
+        for (cid, res) in results {
             let hash = global.cid(&cid);
-            let item = match node.block().rm(&cid, force).await {
+            let item = match res {
                 Ok(()) if quiet => continue,
                 Ok(()) => Removed { hash, error: String::new() },
                 Err(e) => Removed { hash, error: e.to_string() },

@@ -11,6 +11,9 @@ use crate::output::{FnText, Output, Printer, typed};
 use crate::registry::{ArgKind, Ctx, RepoUse, Spec, bool_opt, str_opt};
 use crate::{CmdError, Request};
 
+/// The empty UnixFS directory (`EMPTY_DIR_BLOCK`).
+const EMPTY_DIR: &str = "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn";
+
 #[derive(Debug, Serialize, Deserialize)]
 struct InitOut {
     #[serde(rename = "PeerID")]
@@ -122,6 +125,16 @@ async fn run(_ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
         }
         e => CmdError::new(e.to_string()),
     })?;
+    // Kubo pins the empty directory in a fresh repo (its block is stored by
+    // Repo::init), so that GC keeps what MFS and `object new` start from.
+    let p = path.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), CmdError> {
+        let node = rubo_node::Node::open(&p, rubo_node::LockMode::Exclusive, "rubo init")?;
+        let empty = rubo_types::parse_cid(EMPTY_DIR).map_err(|e| CmdError::new(e.to_string()))?;
+        node.pin().add_recursive_trusted(&empty, "")?;
+        Ok(())
+    })
+    .await??;
     Output::value(InitOut {
         peer_id: id.peer_id().to_string(),
         key_type: id.type_name().to_string(),

@@ -3,11 +3,13 @@
 pub(crate) mod block;
 pub(crate) mod cid;
 pub(crate) mod config;
+pub(crate) mod dag;
 pub(crate) mod get;
 pub(crate) mod id;
 pub(crate) mod init;
 pub(crate) mod multibase;
 pub(crate) mod pin;
+pub(crate) mod refs;
 pub(crate) mod repo;
 pub(crate) mod unixfs;
 pub(crate) mod version;

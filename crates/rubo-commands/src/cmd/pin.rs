@@ -261,7 +261,7 @@ async fn rm(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let pins = node.pin();
     let res = tokio::task::spawn_blocking(move || -> Result<Vec<Cid>, NodeError> {
         for c in &cids {
-            pins.rm(c, recursive).map_err(|e| NodeError::InvalidInput(format!("{c}: {e}")))?;
+            pins.rm(c, recursive)?;
         }
         Ok(cids)
     })

@@ -1,10 +1,10 @@
-//! `rubo repo`: stat, verify, version.
+//! `rubo repo`: gc, stat, verify, version.
 
 use clap::Command;
 use rubo_node::VerifyEvent;
 use rubo_repo::config::units::humanize_bytes;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::output::{FnText, Output, Printer, STREAM_BUFFER, TextEncoder, typed};
@@ -52,6 +52,40 @@ struct VersionOut {
 
 pub(crate) fn specs() -> Vec<Spec> {
     vec![
+        Spec {
+            path: "repo gc",
+            repo_for: None,
+            repo: RepoUse::Write,
+            args: ArgKind::Strings,
+            local_only: false,
+            def: || {
+                Command::new("gc")
+                    .about("Perform a garbage collection sweep on the repo.")
+                    .long_about(
+                        "'rubo repo gc' is a plumbing command that will sweep the local\n\
+                         set of stored objects and remove ones that are not pinned in\n\
+                         order to reclaim hard disk space.",
+                    )
+                    .arg(bool_opt("stream-errors", "Stream errors."))
+                    .arg(bool_opt("quiet", "Write minimal output.").short('q'))
+                    .arg(bool_opt("silent", "Write no output."))
+            },
+            run: |ctx, req| Box::pin(gc(ctx, req)),
+            text: |req| {
+                let quiet = req.opts.flag("quiet").unwrap_or(false);
+                let silent = req.opts.flag("silent").unwrap_or(false);
+                Box::new(FnText(move |v: Value, p: &mut Printer<'_>| {
+                    if silent {
+                        return Ok(());
+                    }
+                    if let Some(e) = v.get("Error").and_then(Value::as_str) {
+                        return p.out(&format!("Error: {e}\n"));
+                    }
+                    let key = v.pointer("/Key/~1").and_then(Value::as_str).unwrap_or_default();
+                    if quiet { p.out(&format!("{key}\n")) } else { p.out(&format!("removed {key}\n")) }
+                }))
+            },
+        },
         Spec {
             path: "repo stat",
             repo_for: None,
@@ -141,6 +175,52 @@ pub(crate) fn specs() -> Vec<Spec> {
             },
         },
     ]
+}
+
+/// Kubo's GC error when some blocks could not be removed.
+const GC_INCOMPLETE: &str = "garbage collection incomplete: could not delete some blocks";
+
+async fn gc(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
+    let silent = req.opts.flag("silent")?;
+    let stream_errors = req.opts.flag("stream-errors")?;
+    let mut events = ctx.node()?.gc();
+    let global = req.global.clone();
+    let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+    tokio::spawn(async move {
+        let mut errors = false;
+        while let Some(ev) = events.recv().await {
+            let out = match ev {
+                Ok(rubo_node::GcEvent::Removed(c)) if silent && !stream_errors => {
+                    let _ = c;
+                    continue;
+                }
+                Ok(rubo_node::GcEvent::Removed(c)) => json!({ "Key": { "/": global.cid(&c) } }),
+                Ok(rubo_node::GcEvent::Error(e)) => {
+                    errors = true;
+                    if !stream_errors {
+                        tracing::error!("{e}");
+                        continue;
+                    }
+                    json!({ "Key": null, "Error": e })
+                }
+                // Marking failed: nothing was removed.
+                Err(e) => {
+                    let _ = tx.send(Err(CmdError::from(e))).await;
+                    return;
+                }
+            };
+            if tx.send(Ok(out)).await.is_err() {
+                // The client went away; let the collection finish.
+                while events.recv().await.is_some() {}
+                return;
+            }
+        }
+        if errors {
+            let msg = if stream_errors { "encountered errors during gc run" } else { GC_INCOMPLETE };
+            let _ = tx.send(Err(CmdError::new(msg))).await;
+        }
+    });
+    Ok(Output::Stream(rx))
 }
 
 async fn stat(ctx: Ctx, req: Request) -> Result<Output, CmdError> {

@@ -1,0 +1,406 @@
+//! The DAG API: IPLD objects in and out (`dag put/get/resolve/stat`) and whole
+//! DAGs as CAR streams (`dag export/import`), with Kubo's semantics.
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use rubo_dag::car::{CarReader, CarReaderOptions, CarWriter};
+use rubo_dag::codec::dagpb::RawPbNode;
+use rubo_dag::path::{PbLookup, PbStep, split_path};
+use rubo_dag::{
+    BlockSource, CarError, Codec, DagWalker, Dedup, PathMode, PbForm, ResolveError, Resolver, SourceError, WalkError,
+    WalkOptions,
+};
+use rubo_repo::Blockstore;
+use rubo_types::{BLOCK_SIZE_LIMIT, Block, Cid, Version, codec, hash, parse_cid};
+
+use crate::writer::BlockWriter;
+use crate::{BIG_BLOCK_ERROR, Node, NodeError};
+
+/// go-car's own bound on a section (`--allow-big-block` lifts ours to it).
+pub const MAX_CAR_SECTION: usize = 8 << 20;
+
+/// Blocks from the node's store, for the walkers and resolvers of rubo-dag.
+/// Offline: an absent block is `None`, at once.
+#[derive(Clone)]
+pub struct NodeSource {
+    bs: Arc<dyn Blockstore>,
+}
+
+impl NodeSource {
+    pub fn new(bs: Arc<dyn Blockstore>) -> Self {
+        Self { bs }
+    }
+}
+
+impl BlockSource for NodeSource {
+    fn get(&self, cid: &Cid) -> Result<Option<Block>, SourceError> {
+        Ok(self.bs.get(cid)?)
+    }
+}
+
+/// UnixFS path lookup as Kubo's resolver does it: by link name in directories
+/// and plain dag-pb nodes, through HAMT shards, and not into files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UnixfsLookup;
+
+impl PbLookup for UnixfsLookup {
+    fn lookup(&self, src: &dyn BlockSource, cid: &Cid, node: &RawPbNode, name: &str) -> Result<PbStep, ResolveError> {
+        let is_hamt = node.data.as_ref().and_then(|d| rubo_unixfs::pb::Data::decode(d).ok()).map(|d| d.kind)
+            == Some(rubo_unixfs::pb::DataType::HamtShard);
+        if !is_hamt {
+            return rubo_dag::path::NamedLinks.lookup(src, cid, node, name);
+        }
+        let load = |c: &Cid| -> Result<Block, ResolveError> {
+            rubo_dag::source::load(src, c)
+                .map_err(|err| ResolveError::Source { cid: Box::new(*c), err })?
+                .ok_or_else(|| ResolveError::NotFound(Box::new(*c)))
+        };
+        let root = load(cid)?;
+        let mut get = |c: &Cid| load(c);
+        match rubo_unixfs::dir::lookup(&root, name, &mut get) {
+            Ok(Some(e)) => Ok(PbStep::Link(e.cid)),
+            Ok(None) => Ok(PbStep::NotFound),
+            Err(rubo_unixfs::dir::DirError::Get(e)) => Err(e),
+            Err(e) => Err(ResolveError::Other(e.to_string())),
+        }
+    }
+}
+
+/// A path as `dag` commands take it: `/ipfs/<cid>/...` (UnixFS lookups),
+/// `/ipld/<cid>/...` (the data model), or a bare `<cid>/...` (as `/ipfs/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DagPath {
+    pub root: Cid,
+    pub segments: Vec<String>,
+    pub ipld: bool,
+}
+
+impl DagPath {
+    /// Parses as Kubo's `PathOrCidPath`.
+    pub fn parse(s: &str) -> Result<Self, NodeError> {
+        let bad = |why: String| NodeError::InvalidInput(format!("invalid path {s:?}: {why}"));
+        let (ipld, body) = if let Some(r) = s.strip_prefix("/ipld/") {
+            (true, format!("/{r}"))
+        } else if let Some(r) = s.strip_prefix("/ipfs/") {
+            (false, format!("/{r}"))
+        } else if s.starts_with("/ipns/") {
+            return Err(bad("IPNS names are not supported yet".into()));
+        } else if s.starts_with('/') {
+            return Err(bad("path does not have a valid namespace (/ipfs/ or /ipld/)".into()));
+        } else {
+            (false, format!("/{s}"))
+        };
+        let mut segments = split_path(&body);
+        if segments.is_empty() {
+            return Err(bad("path does not have enough components".into()));
+        }
+        let root = parse_cid(&segments.remove(0)).map_err(|e| bad(e.to_string()))?;
+        Ok(Self { root, segments, ipld })
+    }
+}
+
+/// `dag put`'s choices.
+#[derive(Debug, Clone)]
+pub struct DagPutOptions {
+    pub input_codec: u64,
+    pub store_codec: u64,
+    pub hash: u64,
+    pub pin: bool,
+    pub allow_big: bool,
+}
+
+/// Where a path led: the last block and the path left inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DagResolved {
+    pub cid: Cid,
+    pub remainder: Vec<String>,
+}
+
+/// One root's figures in `dag stat`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DagStat {
+    pub cid: Cid,
+    pub size: u64,
+    pub blocks: u64,
+}
+
+/// `dag stat`'s totals (Kubo's `DagStatSummary`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DagStatSummary {
+    pub dags: Vec<DagStat>,
+    /// Bytes of distinct blocks over every root.
+    pub total_size: u64,
+    /// Bytes counted with repeats across roots.
+    pub redundant_size: u64,
+    pub unique_blocks: u64,
+}
+
+/// `dag import`'s choices.
+#[derive(Debug, Clone)]
+pub struct DagImportOptions {
+    pub pin_roots: bool,
+    pub allow_big: bool,
+}
+
+/// What `dag import` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportEvent {
+    /// Blocks and bytes stored so far (for a progress bar).
+    Progress { blocks: u64, bytes: u64 },
+    /// A root of the CARs' headers, and why it could not be pinned, if so.
+    Root { cid: Cid, error: Option<String> },
+    /// Totals, once every file was read.
+    Stats { blocks: u64, bytes: u64 },
+}
+
+/// The DAG API of a node.
+#[derive(Clone)]
+pub struct DagApi {
+    pub(crate) node: Node,
+}
+
+fn resolve_err(e: ResolveError) -> NodeError {
+    match e {
+        ResolveError::NotFound(c) => NodeError::BlockNotFound(c),
+        e => NodeError::InvalidInput(e.to_string()),
+    }
+}
+
+fn walk_err(e: WalkError) -> NodeError {
+    match e {
+        WalkError::Missing(c) => NodeError::BlockNotFound(c),
+        e => NodeError::InvalidInput(e.to_string()),
+    }
+}
+
+fn codec_of(code: u64) -> Result<Codec, NodeError> {
+    Codec::from_code(code)
+        .ok_or_else(|| NodeError::InvalidInput(format!("no codec registered for multicodec code {code} (0x{code:x})")))
+}
+
+impl DagApi {
+    /// The node's blocks as a [`BlockSource`].
+    pub fn source(&self) -> NodeSource {
+        NodeSource::new(self.node.repo().blockstore())
+    }
+
+    /// Decodes `data` with the input codec, encodes it with the store codec
+    /// and stores it under a CIDv1 (Kubo's `dag put`). With `pin`, the object
+    /// is pinned recursively as it is (its links need not be local, as in Kubo).
+    pub fn put(&self, data: &[u8], opts: &DagPutOptions) -> Result<Cid, NodeError> {
+        let input = Codec::decoder(opts.input_codec).map_err(|e| NodeError::InvalidInput(e.to_string()))?;
+        let store = Codec::encoder(opts.store_codec).map_err(|e| NodeError::InvalidInput(e.to_string()))?;
+        if !hash::is_allowed(opts.hash) {
+            return Err(hash::HashError::NotAllowed.into());
+        }
+        let node = input.decode(data).map_err(|e| NodeError::InvalidInput(e.to_string()))?;
+        let bytes = store.encode(&node).map_err(|e| NodeError::InvalidInput(e.to_string()))?;
+        if !opts.allow_big && bytes.len() > BLOCK_SIZE_LIMIT {
+            return Err(NodeError::InvalidInput(BIG_BLOCK_ERROR.into()));
+        }
+        let block = Block::encode(bytes, opts.store_codec, opts.hash, None, Version::V1)?;
+        let _gc = self.node.gc_read();
+        self.node.repo().blockstore().put(&block)?;
+        if opts.pin {
+            self.node.pin().add_recursive_trusted(block.cid(), "")?;
+        }
+        Ok(*block.cid())
+    }
+
+    /// boxo's `ResolvePath`: the last block the path reaches, and the path
+    /// left inside it.
+    pub fn resolve(&self, path: &DagPath) -> Result<DagResolved, NodeError> {
+        let src = self.source();
+        let mode = if path.ipld { PathMode::Ipld } else { PathMode::UnixFs(&UnixfsLookup) };
+        let r = Resolver::new(&src, mode).resolve_to_last_node(&path.root, &path.segments).map_err(resolve_err)?;
+        Ok(DagResolved { cid: r.cid, remainder: r.remainder })
+    }
+
+    /// `dag get`: the node at `path`, encoded with `output`.
+    pub fn get(&self, path: &DagPath, output: u64) -> Result<Vec<u8>, NodeError> {
+        let r = self.resolve(path)?;
+        let block = rubo_dag::source::load(&self.source(), &r.cid)
+            .map_err(|e| NodeError::Internal(e.to_string()))?
+            .ok_or_else(|| NodeError::not_found(&r.cid))?;
+        let codec = codec_of(r.cid.codec())?;
+        let node =
+            codec.decode_with(block.data(), PbForm::Typed).map_err(|e| NodeError::InvalidInput(e.to_string()))?;
+        let fin = rubo_dag::path::get(&node, &r.remainder, codec == Codec::DagPb)
+            .map_err(|e| NodeError::InvalidInput(e.to_string()))?;
+        let enc = Codec::encoder(output).map_err(|e| {
+            NodeError::InvalidInput(format!(
+                "invalid encoding: {} - {e}",
+                codec::multicodec_name(output).unwrap_or("?")
+            ))
+        })?;
+        enc.encode(fin).map_err(|e| NodeError::InvalidInput(e.to_string()))
+    }
+
+    /// `dag stat`: sizes and block counts, each root's DAG walked once
+    /// (duplicates skipped), `progress` called after each block.
+    pub fn stat(
+        &self,
+        roots: &[Cid],
+        progress: &mut dyn FnMut(&DagStatSummary) -> bool,
+    ) -> Result<DagStatSummary, NodeError> {
+        let src = self.source();
+        let mut sum = DagStatSummary::default();
+        // Only several roots need a set across them (Kubo saves the memory too).
+        let mut across: Option<HashSet<Vec<u8>>> = (roots.len() > 1).then(HashSet::new);
+        for root in roots {
+            sum.dags.push(DagStat { cid: *root, size: 0, blocks: 0 });
+            let i = sum.dags.len() - 1;
+            let opts = WalkOptions { dedup: Dedup::Cid, ..Default::default() };
+            for v in DagWalker::new(&src, *root, opts) {
+                let v = v.map_err(|e| NodeError::InvalidInput(format!("error traversing DAG: {}", walk_err(e))))?;
+                let n = v.block.len() as u64;
+                sum.dags[i].size += n;
+                sum.dags[i].blocks += 1;
+                let first = across.as_mut().is_none_or(|s| s.insert(v.block.cid().to_bytes()));
+                if first {
+                    sum.total_size += n;
+                    sum.unique_blocks += 1;
+                }
+                sum.redundant_size += n;
+                if !progress(&sum) {
+                    return Err(NodeError::Internal("cancelled".into()));
+                }
+            }
+        }
+        Ok(sum)
+    }
+
+    /// `dag export`: the DAG under `root` as a CARv1 stream, blocks in
+    /// depth-first, first-seen order. Returns the bytes written. A missing
+    /// block ends the stream with an error (the CAR is then partial).
+    pub fn export(&self, root: &Cid, out: &mut dyn Write) -> Result<u64, NodeError> {
+        let src = self.source();
+        let io = |e: std::io::Error| NodeError::Internal(format!("writing the CAR: {e}"));
+        let mut car = CarWriter::new(out, &[*root]).map_err(io)?;
+        let opts = WalkOptions { dedup: Dedup::Cid, ..Default::default() };
+        for v in DagWalker::new(&src, *root, opts) {
+            let v = v.map_err(walk_err)?;
+            car.write_block(&v.block).map_err(io)?;
+        }
+        car.flush().map_err(io)?;
+        Ok(car.bytes_written())
+    }
+
+    /// `dag import`: stores every block of the CARs (verified against its
+    /// CID), then pins each root whose whole DAG is now local. A malformed
+    /// CAR stops the import before any pin is made.
+    pub fn import(
+        &self,
+        files: Vec<Box<dyn Read + Send>>,
+        opts: &DagImportOptions,
+        emit: &mut dyn FnMut(ImportEvent) -> bool,
+    ) -> Result<(), NodeError> {
+        // Held from the first block to the last pin: GC cannot take blocks
+        // of a DAG whose root is about to be pinned.
+        let _gc = self.node.gc_read();
+        let mut roots: Vec<Cid> = Vec::new();
+        let mut seen_roots = HashSet::new();
+        let mut blocks = 0u64;
+        let mut bytes = 0u64;
+        let mut writer = BlockWriter::new(self.node.repo().blockstore());
+        let max = if opts.allow_big { MAX_CAR_SECTION } else { BLOCK_SIZE_LIMIT };
+        let mut last_report = std::time::Instant::now();
+        for file in files {
+            let ropts = CarReaderOptions { max_block_size: max, ..Default::default() };
+            let mut car = CarReader::with_options(std::io::BufReader::with_capacity(1 << 20, file), ropts)
+                .map_err(|e| import_error(None, e))?;
+            for r in car.roots() {
+                if seen_roots.insert(*r) {
+                    roots.push(*r);
+                }
+            }
+            let mut previous: Option<Cid> = None;
+            loop {
+                let block = match car.next_block() {
+                    Ok(Some(b)) => b,
+                    Ok(None) => break,
+                    Err(CarError::BlockTooBig { cid, .. }) => {
+                        return Err(NodeError::InvalidInput(format!(
+                            "import failed at block \"{cid}\": {BIG_BLOCK_ERROR}"
+                        )));
+                    }
+                    Err(e) => return Err(import_error(previous.as_ref(), e)),
+                };
+                check_decodes(&block)?;
+                blocks += 1;
+                bytes += block.len() as u64;
+                previous = Some(*block.cid());
+                writer.put(block)?;
+                if last_report.elapsed() >= std::time::Duration::from_millis(100) {
+                    last_report = std::time::Instant::now();
+                    if !emit(ImportEvent::Progress { blocks, bytes }) {
+                        return Err(NodeError::Internal("cancelled".into()));
+                    }
+                }
+            }
+        }
+        writer.flush()?;
+        drop(writer);
+        if opts.pin_roots {
+            for root in roots {
+                let error = match self.node.pin().add_locked(&root, true, "", &mut |_, _| ()) {
+                    Ok(()) => None,
+                    Err(e) => Some(e.to_string()),
+                };
+                if !emit(ImportEvent::Root { cid: root, error }) {
+                    return Ok(());
+                }
+            }
+        }
+        emit(ImportEvent::Stats { blocks, bytes });
+        Ok(())
+    }
+}
+
+/// Kubo decodes every imported block (the CAR reader already verified its hash).
+fn check_decodes(block: &Block) -> Result<(), NodeError> {
+    let code = block.cid().codec();
+    let res = match Codec::from_code(code) {
+        // Raw data has nothing to check.
+        Some(Codec::Raw) => Ok(()),
+        Some(c) => c.decode(block.data()).map(|_| ()).map_err(|e| e.to_string()),
+        None => Err(format!("no decoder registered for multicodec code {code} (0x{code:x})")),
+    };
+    res.map_err(|e| NodeError::InvalidInput(format!("import failed at block \"{}\": {e}", block.cid())))
+}
+
+/// Kubo's wording: which block the import failed after.
+fn import_error(previous: Option<&Cid>, e: CarError) -> NodeError {
+    match previous {
+        Some(p) => NodeError::InvalidInput(format!("import failed after block \"{p}\": {e}")),
+        None => NodeError::InvalidInput(format!("import failed: {e}")),
+    }
+}
+
+impl Node {
+    pub fn dag(&self) -> DagApi {
+        DagApi { node: self.clone() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        let c = "bafyreiblwimnjbqcdoeafiobk6q27jcw64ew7n2fmmhdpldd63edmjecde";
+        let p = DagPath::parse(&format!("{c}/a/b")).unwrap();
+        assert_eq!(p.root.to_string(), c);
+        assert_eq!(p.segments, vec!["a", "b"]);
+        assert!(!p.ipld);
+        let p = DagPath::parse(&format!("/ipld/{c}/a/../b")).unwrap();
+        assert!(p.ipld);
+        assert_eq!(p.segments, vec!["b"]);
+        assert!(DagPath::parse("/ipfs/").is_err());
+        assert!(DagPath::parse("/foo/bar").is_err());
+        assert!(DagPath::parse("notacid").is_err());
+    }
+}
