@@ -110,6 +110,8 @@ class Kubo:
             return {"peers": json.loads(L.ListPeersIDs(r) or b"[]")}
         if op == "pin":
             return {"rc": L.PinCID(r, req["cid"].encode())}
+        if op == "unpin":
+            return {"rc": L.UnpinCID(r, req["cid"].encode())}
         if op == "pins":
             return {"pins": json.loads(L.ListPins(r) or b"[]")}
         raise ValueError(f"unknown op {op!r}")
