@@ -54,7 +54,9 @@ fn rubo_cars_import_into_helia() {
         let src = t.path().join("src");
         tree(&src);
         let big = src.join("big.bin");
-        for flags in [&["add", "-r", "-Q"][..], &["add", "-r", "-Q", "--cid-version=1"], &["add", "-r", "-Q", "--trickle"]] {
+        for flags in
+            [&["add", "-r", "-Q"][..], &["add", "-r", "-Q", "--cid-version=1"], &["add", "-r", "-Q", "--trickle"]]
+        {
             let mut args = flags.to_vec();
             args.push(src.to_str().unwrap());
             let dir = r.ok(&args);
@@ -104,7 +106,10 @@ fn helia_cars_import_into_rubo() {
         // The content reads back through rubo's resolvers.
         assert_eq!(r.run(&["cat", &format!("/ipfs/{dir}/big.bin")]).stdout, std::fs::read(&big).unwrap());
         assert_eq!(r.ok(&["cat", &format!("{dir}/small.txt")]), "hello from helia");
-        assert_eq!(String::from_utf8(r.run(&["dag", "get", &format!("{root}/name")]).stdout).unwrap(), "\"helia-made\"");
+        assert_eq!(
+            String::from_utf8(r.run(&["dag", "get", &format!("{root}/name")]).stdout).unwrap(),
+            "\"helia-made\""
+        );
         assert_eq!(String::from_utf8(r.run(&["dag", "get", &format!("{root}/n")]).stdout).unwrap(), "42");
         assert_eq!(r.ok(&["ls", &format!("{dir}/empty")]), "");
         // rubo's export of the root holds exactly Helia's blocks, and goes back.
