@@ -249,6 +249,21 @@ impl<R: Read> CarReader<R> {
 
     /// The next verified block, or `None` at the end of the data.
     pub fn next_block(&mut self) -> Result<Option<Block>, CarError> {
+        match self.next_section()? {
+            Some(s) => match s.verify() {
+                Ok(b) => Ok(Some(b)),
+                Err(e) => {
+                    self.done = true;
+                    Err(e)
+                }
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// The next section, framed and bounded but not yet hashed: callers that
+    /// verify on other threads call [`Section::verify`] there.
+    pub fn next_section(&mut self) -> Result<Option<Section>, CarError> {
         if self.done {
             return Ok(None);
         }
@@ -259,7 +274,7 @@ impl<R: Read> CarReader<R> {
         r
     }
 
-    fn read_section(&mut self) -> Result<Option<Block>, CarError> {
+    fn read_section(&mut self) -> Result<Option<Section>, CarError> {
         let Some(len) = read_uvarint(&mut self.r, "section length")? else { return Ok(None) };
         if len == 0 {
             return if self.opts.zero_length_section_as_eof { Ok(None) } else { Err(CarError::EmptySection) };
@@ -274,20 +289,39 @@ impl<R: Read> CarReader<R> {
         if data_len > self.opts.max_block_size as u64 {
             return Err(CarError::BlockTooBig { cid: Box::new(cid), size: data_len, limit: self.opts.max_block_size });
         }
-        let mut data = head[cid_len..].to_vec();
+        // Read straight into the block's buffer (`data_len` is bounded above).
+        let mut data = Vec::with_capacity(data_len as usize);
+        data.extend_from_slice(&head[cid_len..]);
         let rest = data_len - data.len() as u64;
-        data.extend_from_slice(&read_n(&mut self.r, rest, "block data")?);
+        let got = (&mut self.r).take(rest).read_to_end(&mut data)?;
+        if (got as u64) < rest {
+            return Err(CarError::Truncated("block data"));
+        }
+        self.last = Some(cid);
+        Ok(Some(Section { cid, data }))
+    }
+}
+
+/// A block as read from a CAR, before its bytes are checked against its CID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub cid: Cid,
+    pub data: Vec<u8>,
+}
+
+impl Section {
+    /// Hashes the data and checks it against the CID.
+    pub fn verify(self) -> Result<Block, CarError> {
+        let cid = self.cid;
         // An identity section whose data is not the digest is a content
         // mismatch (rubo-types would report it as a hashing error).
-        if crate::source::is_identity(&cid) && data != cid.hash().digest() {
+        if crate::source::is_identity(&cid) && self.data != cid.hash().digest() {
             return Err(CarError::HashMismatch(Box::new(cid)));
         }
-        let block = Block::new(cid, data).map_err(|e| match e {
+        Block::new(cid, self.data).map_err(|e| match e {
             BlockError::HashMismatch(c) => CarError::HashMismatch(c),
             other => CarError::Unverifiable { cid: Box::new(cid), reason: other.to_string() },
-        })?;
-        self.last = Some(cid);
-        Ok(Some(block))
+        })
     }
 }
 

@@ -20,7 +20,7 @@ pub mod path;
 pub mod source;
 pub mod walk;
 
-pub use crate::car::{CarError, CarHeader, CarReader, CarReaderOptions, CarWriter};
+pub use crate::car::{CarError, CarHeader, CarReader, CarReaderOptions, CarWriter, Section};
 pub use crate::codec::{Codec, CodecError, PbForm, transcode};
 pub use crate::links::{NamedLink, block_links, links, named_links};
 pub use crate::node::{IpldString, Kind, Node};

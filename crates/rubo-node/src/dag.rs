@@ -3,14 +3,15 @@
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
-use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
 
 use rubo_dag::car::{CarReader, CarReaderOptions, CarWriter};
 use rubo_dag::codec::dagpb::RawPbNode;
 use rubo_dag::path::{PbLookup, PbStep, split_path};
 use rubo_dag::{
-    BlockSource, CarError, Codec, DagWalker, Dedup, PathMode, PbForm, ResolveError, Resolver, SourceError, WalkError,
-    WalkOptions,
+    BlockSource, CarError, Codec, DagWalker, Dedup, PathMode, PbForm, ResolveError, Resolver, Section, SourceError,
+    WalkError, WalkOptions,
 };
 use rubo_repo::Blockstore;
 use rubo_types::{BLOCK_SIZE_LIMIT, Block, Cid, Version, codec, hash, parse_cid};
@@ -300,46 +301,75 @@ impl DagApi {
         // Held from the first block to the last pin: GC cannot take blocks
         // of a DAG whose root is about to be pinned.
         let _gc = self.node.gc_read();
-        let mut roots: Vec<Cid> = Vec::new();
-        let mut seen_roots = HashSet::new();
+        let max = if opts.allow_big { MAX_CAR_SECTION } else { BLOCK_SIZE_LIMIT };
         let mut blocks = 0u64;
         let mut bytes = 0u64;
         let mut writer = BlockWriter::new(self.node.repo().blockstore());
-        let max = if opts.allow_big { MAX_CAR_SECTION } else { BLOCK_SIZE_LIMIT };
         let mut last_report = std::time::Instant::now();
-        for file in files {
-            let ropts = CarReaderOptions { max_block_size: max, ..Default::default() };
-            let mut car = CarReader::with_options(std::io::BufReader::with_capacity(1 << 20, file), ropts)
-                .map_err(|e| import_error(None, e))?;
-            for r in car.roots() {
-                if seen_roots.insert(*r) {
-                    roots.push(*r);
-                }
-            }
-            let mut previous: Option<Cid> = None;
-            loop {
-                let block = match car.next_block() {
-                    Ok(Some(b)) => b,
-                    Ok(None) => break,
-                    Err(CarError::BlockTooBig { cid, .. }) => {
-                        return Err(NodeError::InvalidInput(format!(
-                            "import failed at block \"{cid}\": {BIG_BLOCK_ERROR}"
-                        )));
+        // A pipeline: this thread stores, one reads and frames sections, and
+        // a few hash them (hashing is most of the work of an import).
+        let verifiers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+        let (roots, failed) = std::thread::scope(|s| -> Result<(Vec<Cid>, Option<NodeError>), NodeError> {
+            let (sec_tx, sec_rx) = sync_channel::<Section>(PIPELINE_DEPTH);
+            let sec_rx = Arc::new(Mutex::new(sec_rx));
+            let (blk_tx, blk_rx) = sync_channel::<Result<Block, NodeError>>(PIPELINE_DEPTH);
+            for _ in 0..verifiers {
+                let rx = sec_rx.clone();
+                let tx = blk_tx.clone();
+                s.spawn(move || {
+                    loop {
+                        let next = match rx.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(sec) = next else { return };
+                        let cid = sec.cid;
+                        let res = sec
+                            .verify()
+                            .map_err(|e| NodeError::InvalidInput(format!("import failed at block \"{cid}\": {e}")))
+                            .and_then(|b| check_decodes(&b).map(|()| b));
+                        if tx.send(res).is_err() {
+                            return;
+                        }
                     }
-                    Err(e) => return Err(import_error(previous.as_ref(), e)),
+                });
+            }
+            drop((sec_rx, blk_tx));
+            let reader = s.spawn(move || read_cars(files, max, &sec_tx));
+            let mut failed = None;
+            for res in blk_rx.iter() {
+                let block = match res {
+                    Ok(b) => b,
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
                 };
-                check_decodes(&block)?;
                 blocks += 1;
                 bytes += block.len() as u64;
-                previous = Some(*block.cid());
-                writer.put(block)?;
+                if let Err(e) = writer.put(block) {
+                    failed = Some(e);
+                    break;
+                }
                 if last_report.elapsed() >= std::time::Duration::from_millis(100) {
                     last_report = std::time::Instant::now();
                     if !emit(ImportEvent::Progress { blocks, bytes }) {
-                        return Err(NodeError::Internal("cancelled".into()));
+                        failed = Some(NodeError::Internal("cancelled".into()));
+                        break;
                     }
                 }
             }
+            // Dropping the receiver stops the verifiers, and then the reader.
+            drop(blk_rx);
+            let roots = reader.join().map_err(|_| NodeError::Internal("CAR reader panicked".into()))?;
+            match (roots, failed) {
+                (Ok(r), f) => Ok((r, f)),
+                // A framing error is the cause when both failed.
+                (Err(e), _) => Ok((Vec::new(), Some(e))),
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
         }
         writer.flush()?;
         drop(writer);
@@ -359,12 +389,53 @@ impl DagApi {
     }
 }
 
+/// Sections in flight between the stages of an import.
+const PIPELINE_DEPTH: usize = 32;
+
+/// Reads and frames the sections of every CAR in turn; returns the header
+/// roots, each once, in the order met.
+fn read_cars(files: Vec<Box<dyn Read + Send>>, max: usize, out: &SyncSender<Section>) -> Result<Vec<Cid>, NodeError> {
+    let mut roots: Vec<Cid> = Vec::new();
+    let mut seen = HashSet::new();
+    for file in files {
+        let ropts = CarReaderOptions { max_block_size: max, ..Default::default() };
+        let mut car = CarReader::with_options(std::io::BufReader::with_capacity(1 << 20, file), ropts)
+            .map_err(|e| import_error(None, e))?;
+        for r in car.roots() {
+            if seen.insert(*r) {
+                roots.push(*r);
+            }
+        }
+        loop {
+            let previous = car.last_cid().copied();
+            match car.next_section() {
+                Ok(Some(s)) => {
+                    if out.send(s).is_err() {
+                        // The import stopped downstream; its error is reported there.
+                        return Ok(roots);
+                    }
+                }
+                Ok(None) => break,
+                Err(CarError::BlockTooBig { cid, .. }) => {
+                    return Err(NodeError::InvalidInput(format!(
+                        "import failed at block \"{cid}\": {BIG_BLOCK_ERROR}"
+                    )));
+                }
+                Err(e) => return Err(import_error(previous.as_ref(), e)),
+            }
+        }
+    }
+    Ok(roots)
+}
+
 /// Kubo decodes every imported block (the CAR reader already verified its hash).
 fn check_decodes(block: &Block) -> Result<(), NodeError> {
     let code = block.cid().codec();
     let res = match Codec::from_code(code) {
         // Raw data has nothing to check.
         Some(Codec::Raw) => Ok(()),
+        // dag-pb is checked without copying its data.
+        Some(Codec::DagPb) => rubo_dag::codec::dagpb::decode_raw(block.data()).map(|_| ()).map_err(|e| e.to_string()),
         Some(c) => c.decode(block.data()).map(|_| ()).map_err(|e| e.to_string()),
         None => Err(format!("no decoder registered for multicodec code {code} (0x{code:x})")),
     };
