@@ -24,11 +24,18 @@ fn root() -> Command {
         .about("rubo - an IPFS node, compatible with Kubo")
         .long_about(
             "rubo - an IPFS node, compatible with Kubo's commands, repo layout and protocols.\n\n\
-             BASIC COMMANDS\n  init          Initialize local rubo configuration\n\n\
-             DATA STRUCTURE COMMANDS\n  block         Interact with raw blocks in the datastore\n  \
-             cid           Convert and discover properties of CIDs\n  multibase     Encode and decode data with Multibase format\n\n\
-             TOOL COMMANDS\n  config        Manage configuration\n  repo          Manipulate the rubo repository\n  \
-             version       Show rubo version information\n  id            Show info about rubo peers\n\n\
+             BASIC COMMANDS\n  init          Initialize local rubo configuration\n  \
+             add <path>    Add a file to IPFS\n  cat <ref>     Show IPFS object data\n  \
+             get <ref>     Download IPFS objects\n  ls <ref>      List links from an object\n  \
+             refs <ref>    List hashes of links from an object\n\n\
+             DATA STRUCTURE COMMANDS\n  dag           Interact with IPLD DAG nodes\n  \
+             files         Interact with files as if they were a unix filesystem\n  \
+             block         Interact with raw blocks in the datastore\n\n\
+             ADVANCED COMMANDS\n  pin           Pin objects to local storage\n  \
+             repo          Manipulate the rubo repository\n\n\
+             TOOL COMMANDS\n  config        Manage configuration\n  version       Show rubo version information\n  \
+             id            Show info about rubo peers\n  cid           Convert and discover properties of CIDs\n  \
+             multibase     Encode and decode data with Multibase format\n\n\
              Use 'rubo <command> --help' to learn more about each command.\n\n\
              rubo uses a repository in the local file system. By default, the repo is\n\
              located at ~/.rubo. To change the repo location, set the $RUBO_PATH\n\
@@ -143,6 +150,21 @@ fn main() -> ExitCode {
                     } else {
                         eprintln!("Error: unexpected argument {arg:?}");
                     }
+                    ExitCode::from(1)
+                }
+                ErrorKind::InvalidValue
+                    if matches!(
+                        e.get(clap::error::ContextKind::InvalidValue),
+                        Some(clap::error::ContextValue::String(v)) if v.is_empty()
+                    ) =>
+                {
+                    // Kubo's wording: `Error: missing argument for option "to-files"`.
+                    let arg = match e.get(clap::error::ContextKind::InvalidArg) {
+                        Some(clap::error::ContextValue::String(s)) => s.clone(),
+                        _ => String::new(),
+                    };
+                    let name = arg.trim_start_matches('-').split([' ', '=']).next().unwrap_or_default();
+                    eprintln!("Error: missing argument for option {name:?}");
                     ExitCode::from(1)
                 }
                 _ => {

@@ -95,6 +95,7 @@ pub fn specs() -> Vec<Spec> {
     v.extend(crate::cmd::cid::specs());
     v.extend(crate::cmd::config::specs());
     v.extend(crate::cmd::dag::specs());
+    v.extend(crate::cmd::files::specs());
     v.extend(crate::cmd::get::specs());
     v.extend(crate::cmd::id::specs());
     v.extend(crate::cmd::init::specs());
@@ -114,6 +115,7 @@ pub fn groups() -> Vec<Group> {
     v.extend(crate::cmd::cid::groups());
     v.extend(crate::cmd::config::groups());
     v.extend(crate::cmd::dag::groups());
+    v.extend(crate::cmd::files::groups());
     v.extend(crate::cmd::multibase::groups());
     v.extend(crate::cmd::pin::groups());
     v.extend(crate::cmd::repo::groups());

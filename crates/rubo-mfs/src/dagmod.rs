@@ -531,3 +531,42 @@ pub(crate) fn check_openable(node: &FileNode) -> Result<(), MfsError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rubo_types::parse_cid;
+    use rubo_unixfs::pb::Data;
+
+    fn with_children(n: usize) -> PbFile {
+        let mut f = PbFile::new_file(CidPrefix::default());
+        let cid = parse_cid("QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH").unwrap();
+        for _ in 0..n {
+            f.add_child(&Stored { cid, tsize: 6, filesize: 1 });
+        }
+        f
+    }
+
+    #[test]
+    fn trickle_depth_info_like_boxo() {
+        // Fewer than 174 leaves: the direct layer is still filling.
+        assert_eq!(depth_info(&with_children(0)), (0, 0));
+        assert_eq!(depth_info(&with_children(173)), (0, 0));
+        // Then 4 subtrees per depth.
+        assert_eq!(depth_info(&with_children(174)), (1, 0));
+        assert_eq!(depth_info(&with_children(177)), (1, 3));
+        assert_eq!(depth_info(&with_children(178)), (2, 0));
+        assert_eq!(depth_info(&with_children(174 + 4 * 5 + 2)), (6, 2));
+    }
+
+    #[test]
+    fn only_files_open() {
+        let mut d = Data::new(DataType::Symlink);
+        d.data = Some(Bytes::from_static(b"target"));
+        let f = PbFile { prefix: CidPrefix::default(), links: vec![], data: d };
+        assert!(matches!(check_openable(&FileNode::Pb(f)), Err(MfsError::SymlinkNotSupported)));
+        let f = PbFile { prefix: CidPrefix::default(), links: vec![], data: Data::new(DataType::Directory) };
+        assert!(matches!(check_openable(&FileNode::Pb(f)), Err(MfsError::UnsupportedFileType)));
+        assert!(check_openable(&FileNode::Pb(with_children(2))).is_ok());
+    }
+}

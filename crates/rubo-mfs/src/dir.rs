@@ -228,8 +228,8 @@ impl Dir {
                 return Ok(());
             }
             self.load_entries(ctx)?;
-            if let State::Hamt { entries: Some(entries), size_change, total_links, .. } = &mut self.state {
-                hamt_swap(entries, size_change, total_links, new);
+            if let State::Hamt { entries: Some(entries), size_change, total_links, fanout, .. } = &mut self.state {
+                hamt_swap(entries, size_change, total_links, new, fanout.pad());
             }
             return Ok(());
         }
@@ -246,7 +246,7 @@ impl Dir {
             }
             let mut total_links = entries.len();
             let mut size_change = 0;
-            hamt_swap(&mut entries, &mut size_change, &mut total_links, new);
+            hamt_swap(&mut entries, &mut size_change, &mut total_links, new, fanout.pad());
             let root_data = Data::new(DataType::HamtShard);
             self.state = State::Hamt {
                 fanout,
@@ -282,12 +282,12 @@ impl Dir {
                 return Ok(());
             }
             self.load_entries(ctx)?;
-            if let State::Hamt { entries: Some(entries), size_change, total_links, .. } = &mut self.state {
+            if let State::Hamt { entries: Some(entries), size_change, total_links, fanout, .. } = &mut self.state {
                 let Some(i) = entries.iter().position(|e| e.name == name) else {
                     return Err(MfsError::NotExist);
                 };
                 let old = entries.remove(i);
-                *size_change -= link_estimate(&old) as i64;
+                *size_change -= link_estimate(&in_shard(&old, fanout.pad())) as i64;
                 *total_links = total_links.saturating_sub(1);
             }
             self.dirty = true;
@@ -335,8 +335,8 @@ impl Dir {
             return Ok(false);
         }
         let old = self.get(ctx, name)?;
-        let State::Hamt { size_change, total_links, .. } = &self.state else { return Ok(false) };
-        let (size_change, total) = (*size_change, *total_links);
+        let State::Hamt { size_change, total_links, fanout, .. } = &self.state else { return Ok(false) };
+        let (size_change, total, pad) = (*size_change, *total_links, fanout.pad());
         let mut new_total = total;
         if add.is_some() {
             new_total += 1;
@@ -350,7 +350,7 @@ impl Dir {
         }
         let mut op = 0i64;
         if let Some(o) = &old {
-            op -= cfg.link_size(o);
+            op -= cfg.link_size(&in_shard(o, pad));
         }
         if let Some(a) = add {
             // boxo sizes the added node's link from `ipld.MakeLink`, which has no name.
@@ -492,12 +492,19 @@ fn empty_shard(fanout: Fanout) -> Result<Shard, MfsError> {
     Ok(Shard::from_parts(PbNode::default(), &d, None)?)
 }
 
+/// An entry as boxo sizes it when it comes out of a shard: under the link's
+/// name there, the slot's hex prefix followed by the name. (boxo adds new
+/// entries under the bare name, so replacing one shrinks its `sizeChange`.)
+fn in_shard(e: &DirEntry, pad: usize) -> DirEntry {
+    DirEntry { name: format!("{}{}", "0".repeat(pad), e.name), ..e.clone() }
+}
+
 /// HAMT `Swap` bookkeeping: replace or insert, adjusting boxo's counters.
-fn hamt_swap(entries: &mut Vec<DirEntry>, size_change: &mut i64, total_links: &mut usize, new: DirEntry) {
+fn hamt_swap(entries: &mut Vec<DirEntry>, size_change: &mut i64, total_links: &mut usize, new: DirEntry, pad: usize) {
     let add = link_estimate(&new) as i64;
     match entries.iter().position(|e| e.name == new.name) {
         Some(i) => {
-            *size_change -= link_estimate(&entries[i]) as i64;
+            *size_change -= link_estimate(&in_shard(&entries[i], pad)) as i64;
             entries[i] = new;
         }
         None => {
@@ -540,5 +547,40 @@ fn read_err(e: hamt::ReadError<MfsError>) -> MfsError {
     match e {
         hamt::ReadError::Hamt(h) => h.into(),
         hamt::ReadError::Get(e) | hamt::ReadError::Visit(e) => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rubo_types::parse_cid;
+
+    fn entry(name: &str) -> DirEntry {
+        DirEntry {
+            name: name.into(),
+            cid: parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn").unwrap(),
+            tsize: 4,
+        }
+    }
+
+    #[test]
+    fn hamt_size_bookkeeping_like_boxo() {
+        let mut entries = vec![entry("a"), entry("bb")];
+        let (mut change, mut total) = (0i64, 2usize);
+        // A new entry counts its bare name (boxo `addToSizeChange`).
+        hamt_swap(&mut entries, &mut change, &mut total, entry("ccc"), 2);
+        assert_eq!((change, total), (3 + 34, 3));
+        // Replacing one counts the old link's name in the shard, prefix included.
+        hamt_swap(&mut entries, &mut change, &mut total, entry("bb"), 2);
+        assert_eq!((change, total), (3 + 34 - 2, 3));
+        assert_eq!(in_shard(&entry("x"), 3).name.len(), 4);
+    }
+
+    #[test]
+    fn new_fanout_falls_back_like_boxo() {
+        let cfg = |fanout| DirConfig { max_links: 0, fanout, threshold: 1, estimation: SizeEstimation::Links };
+        assert_eq!(cfg(64).new_fanout().unwrap().width(), 64);
+        assert_eq!(cfg(12).new_fanout().unwrap().width(), 256);
+        assert_eq!(cfg(4).new_fanout().unwrap().width(), 256);
     }
 }

@@ -205,3 +205,41 @@ pub(crate) fn prefix_of(cid: &Cid) -> CidPrefix {
 pub(crate) fn same_format(cid: &Cid, prefix: &CidPrefix) -> bool {
     prefix_of(cid) == *prefix
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rubo_types::{Bytes, codec, parse_cid};
+
+    #[test]
+    fn prefixes_of_cids() {
+        let v0 = parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn").unwrap();
+        assert_eq!(prefix_of(&v0), CidPrefix::default());
+        assert!(same_format(&v0, &CidPrefix::default()));
+        let v1 = parse_cid("bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354").unwrap();
+        assert_eq!(prefix_of(&v1).version, Version::V1);
+        assert!(!same_format(&v1, &CidPrefix::default()));
+        // Identity stays inline up to boxo's limit.
+        let id = Cid::new_v1(codec::DAG_PB, hash::identity(b"x").unwrap());
+        assert_eq!(prefix_of(&id).inline_limit, Some(MAX_IDENTITY_DIGEST));
+    }
+
+    #[test]
+    fn operations_read_their_own_writes_and_flush_in_batches() {
+        let store = MemStore::new();
+        let mut ctx = Ctx::new(&store);
+        let b = Block::encode(Bytes::from_static(b"pending"), codec::RAW, hash::SHA2_256, None, Version::V1).unwrap();
+        ctx.put(b.clone()).unwrap();
+        ctx.put(b.clone()).unwrap();
+        assert_eq!(ctx.get(b.cid()).unwrap(), b);
+        assert_eq!(store.puts(), 0, "nothing written before the flush");
+        ctx.flush().unwrap();
+        assert_eq!((store.puts(), store.len()), (1, 1));
+        assert_eq!(ctx.get(b.cid()).unwrap(), b);
+        let missing = Cid::new_v1(codec::RAW, hash::sha2_256(b"missing"));
+        assert!(matches!(ctx.get(&missing), Err(MfsError::BlockNotFound(_))));
+        // Identity blocks come from the CID, never from the store.
+        let id = Cid::new_v1(codec::RAW, hash::identity(b"inline").unwrap());
+        assert_eq!(ctx.get(&id).unwrap().data().as_ref(), b"inline");
+    }
+}

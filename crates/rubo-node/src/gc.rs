@@ -12,7 +12,7 @@ use rubo_repo::blockstore::StoredKey;
 use rubo_types::{Cid, codec};
 use tokio::sync::mpsc;
 
-use crate::pins::{PinFilter, fingerprint, walk};
+use crate::pins::{PinFilter, fingerprint, links_of, walk};
 use crate::{Node, NodeError};
 
 /// What a collection reports.
@@ -24,12 +24,28 @@ pub enum GcEvent {
     Error(String),
 }
 
+/// Marks every block under `root` that is here; missing or unreadable
+/// blocks are skipped with their subtrees.
+fn mark_best_effort(bs: &dyn rubo_repo::Blockstore, root: &Cid, marked: &mut HashSet<u128>) {
+    let mut stack = vec![*root];
+    while let Some(cid) = stack.pop() {
+        if !marked.insert(fingerprint(&cid)) {
+            continue;
+        }
+        if let Ok(Some(block)) = bs.get(&cid)
+            && let Ok(links) = links_of(&block)
+        {
+            stack.extend(links);
+        }
+    }
+}
+
 /// Datastore key of the MFS root (Kubo's `/local/filesroot`).
 pub const FILES_ROOT_KEY: &[u8] = b"/local/filesroot";
 
 impl Node {
-    /// The roots GC keeps: recursive pins (whole DAGs), direct pins (one
-    /// block each), the MFS root (whole DAG).
+    /// The roots GC keeps: recursive pins (whole DAGs) and direct pins (one
+    /// block each). The MFS root is kept apart: best effort.
     fn gc_roots(&self) -> Result<(Vec<Cid>, Vec<Cid>), NodeError> {
         let mut dags = Vec::new();
         let mut single = Vec::new();
@@ -41,9 +57,6 @@ impl Node {
             }
             ControlFlow::Continue(())
         })?;
-        if let Some(root) = self.files_root()? {
-            dags.push(root);
-        }
         Ok((dags, single))
     }
 
@@ -82,6 +95,12 @@ impl Node {
         }
         for c in &single {
             marked.insert(fingerprint(c));
+        }
+        // Kubo's "best-effort roots": MFS may link to content that was never
+        // fetched in full (`files cp /ipfs/...` of a partial DAG); what is
+        // here is kept, what is missing is no reason to stop.
+        if let Some(root) = self.files_root()? {
+            mark_best_effort(bs.as_ref(), &root, &mut marked);
         }
         let mut removed = 0u64;
         for key in bs.keys()? {

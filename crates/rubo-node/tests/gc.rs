@@ -186,3 +186,19 @@ fn concurrent_add_loses_nothing() {
     gc(&node);
     assert!(node.verify_dag(&big).is_empty());
 }
+
+#[test]
+fn a_partial_dag_under_mfs_does_not_stop_gc() {
+    let (_d, node) = node();
+    let partial = add(&node, 21, 2 << 20, false);
+    let loose = add(&node, 22, 1 << 20, false);
+    let kids = children(&node, &partial);
+    node.repo().blockstore().delete(&kids[0]).unwrap();
+    node.repo().datastore().unwrap().put(rubo_node::gc::FILES_ROOT_KEY, &partial.to_bytes()).unwrap();
+    let removed = gc(&node);
+    // What MFS reaches and is here stays; the rest goes.
+    assert!(has(&node, &partial));
+    assert!(kids[1..].iter().all(|c| has(&node, c)));
+    assert!(!has(&node, &loose));
+    assert!(!removed.is_empty());
+}

@@ -4,6 +4,7 @@ pub(crate) mod block;
 pub(crate) mod cid;
 pub(crate) mod config;
 pub(crate) mod dag;
+pub(crate) mod files;
 pub(crate) mod get;
 pub(crate) mod id;
 pub(crate) mod init;

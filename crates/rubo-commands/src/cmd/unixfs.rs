@@ -184,6 +184,7 @@ fn add_def() -> Command {
         .arg(str_opt("mtime", "Custom POSIX modification time to store in created UnixFS entries (seconds before or after the Unix Epoch). Disables raw-leaves.").allow_hyphen_values(true))
         .arg(str_opt("mtime-nsecs", "Custom POSIX modification time (optional time fraction in nanoseconds)"))
         .arg(bool_opt("nocopy", "Add the file using filestore (not supported by rubo)."))
+        .arg(str_opt("to-files", "Add reference to Files API (MFS) at the provided path."))
 }
 
 /// Resolves the import settings as Kubo does: flags, then `Import.*` config, then defaults.
@@ -334,11 +335,16 @@ async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
             e
         })
     }));
+    let (tree, mut to_files) = crate::cmd::files::ToFiles::new(&node, &req, tree)?;
     let global = req.global.clone();
     let mut events = node.unixfs().add(tree, opts);
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
     tokio::spawn(async move {
         while let Some(ev) = events.recv().await {
+            let added = match &ev {
+                Ok(Event::Added { path, cid, .. }) => Some((path.clone(), *cid)),
+                _ => None,
+            };
             let out = match ev {
                 Ok(Event::Progress { path, bytes }) => {
                     Ok(AddEventOut { name: path, bytes: bytes as i64, ..Default::default() })
@@ -351,6 +357,12 @@ async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
             let v = out.and_then(|o| serde_json::to_value(o).map_err(|e| CmdError::new(e.to_string())));
             let stop = v.is_err();
             if tx.send(v).await.is_err() || stop {
+                return;
+            }
+            if let (Some(tf), Some((path, cid))) = (to_files.as_mut(), added)
+                && let Err(e) = tf.added(&path, &cid).await
+            {
+                let _ = tx.send(Err(e)).await;
                 return;
             }
         }
