@@ -109,25 +109,31 @@ impl Shard {
     }
 
     /// The shard directory of a key, padded with `_` as go-ds-flatfs does.
+    ///
+    /// Positions are bytes, as Go slices strings: keys are base32 (ASCII);
+    /// any other text gives a lossy directory name rather than a panic.
     pub fn dir(&self, key: &str) -> String {
-        match *self {
+        let key = key.as_bytes();
+        let padded = |n: usize| -> Vec<u8> {
+            std::iter::repeat_n(b'_', n.saturating_sub(key.len())).chain(key.iter().copied()).collect()
+        };
+        let dir = match *self {
             Self::Prefix(n) => {
-                let mut s: String = key.chars().take(n).collect();
-                while s.len() < n {
-                    s.push('_');
-                }
+                let mut s: Vec<u8> = key.iter().take(n).copied().collect();
+                s.resize(n, b'_');
                 s
             }
             Self::Suffix(n) => {
-                let padded = format!("{}{key}", "_".repeat(n.saturating_sub(key.len())));
-                padded[padded.len() - n..].to_string()
+                let p = padded(n);
+                p[p.len() - n..].to_vec()
             }
             Self::NextToLast(n) => {
-                let padded = format!("{}{key}", "_".repeat((n + 1).saturating_sub(key.len())));
-                let end = padded.len() - 1;
-                padded[end - n..end].to_string()
+                let p = padded(n + 1);
+                let end = p.len() - 1;
+                p[end - n..end].to_vec()
             }
-        }
+        };
+        String::from_utf8_lossy(&dir).into_owned()
     }
 }
 
@@ -613,5 +619,20 @@ mod tests {
         assert_eq!(Shard::Prefix(3).dir("A"), "A__");
         assert_eq!(Shard::parse(DEFAULT_SHARDING).unwrap(), Shard::NextToLast(2));
         assert!(Shard::parse("/repo/flatfs/shard/v1/middle/2").is_err());
+    }
+
+    #[test]
+    fn shard_dirs_of_non_ascii_keys() {
+        // Found by fuzzing (rubo-fuzz repo_flatfs, input `80`, read lossily as
+        // "\u{FFFD}"): slicing at a byte offset inside a character panicked.
+        for key in ["\u{FFFD}", "AACHGZ\u{FFFD}\u{FFFD}FMQ", "é"] {
+            for shard in [Shard::Prefix(2), Shard::Suffix(2), Shard::NextToLast(2), Shard::NextToLast(16)] {
+                let _ = shard.dir(key);
+            }
+        }
+        // The last two bytes of U+FFFD are two stray continuation bytes.
+        assert_eq!(Shard::Suffix(2).dir("\u{FFFD}"), "\u{FFFD}\u{FFFD}");
+        assert_eq!(Shard::Prefix(3).dir("AB"), "AB_");
+        assert_eq!(Shard::Suffix(3).dir("AB"), "_AB");
     }
 }

@@ -34,11 +34,13 @@ pub struct Keystore {
     dir: PathBuf,
 }
 
-fn file_name(name: &str) -> String {
+/// The file a key is stored in: `key_` + lower-case unpadded base32 of its name.
+pub fn file_name(name: &str) -> String {
     format!("key_{}", BASE32_NOPAD.encode(name.as_bytes()).to_ascii_lowercase())
 }
 
-fn name_of(file: &str) -> Option<String> {
+/// The key name a keystore file name stands for (any case), if it is one.
+pub fn name_of(file: &str) -> Option<String> {
     let enc = file.strip_prefix("key_")?;
     let bytes = BASE32_NOPAD.decode(enc.to_ascii_uppercase().as_bytes()).ok()?;
     String::from_utf8(bytes).ok()

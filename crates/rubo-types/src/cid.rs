@@ -47,6 +47,8 @@ pub enum CidError {
     NotDagPb,
     #[error("cannot convert to CIDv0: requires a 32-byte sha2-256 multihash")]
     NotV0Hash,
+    #[error("the identity multibase cannot show this CID as text: its bytes are not UTF-8")]
+    IdentityNotText,
 }
 
 /// Parses a CID string: a CIDv0 (`Qm...`) or a multibase-prefixed CIDv1.
@@ -139,6 +141,11 @@ pub fn cid_to_string(cid: &Cid, base: Base) -> Result<String, CidError> {
     match cid.version() {
         Version::V0 if base == Base::Base58Btc => Ok(cid.to_string()),
         Version::V0 => Err(CidError::V0Base),
+        // The identity "encoding" is the bytes themselves, which a String can
+        // hold only when they are UTF-8 (the multibase crate panics otherwise).
+        Version::V1 if base == Base::Identity => {
+            String::from_utf8(cid.to_bytes()).map(|s| format!("\0{s}")).map_err(|_| CidError::IdentityNotText)
+        }
         Version::V1 => Ok(multibase::encode(base, cid.to_bytes())),
     }
 }
@@ -208,6 +215,23 @@ mod tests {
         assert!(matches!(cid_from_bytes(&b[..b.len() - 1]), Err(CidError::BadDigestLength { .. })));
         // version 2
         assert_eq!(cid_from_bytes(&[2, 0x55, 0x12, 0x00]), Err(CidError::BadVersion(2)));
+    }
+
+    #[test]
+    fn identity_base_only_for_text() {
+        // Found by fuzzing (rubo-fuzz types_block, input `ef`: the empty
+        // block as codec identity, hash blake2b-256): formatting a CID in the
+        // identity base panicked inside the multibase crate whenever its
+        // bytes were not UTF-8 (`rubo id --peerid-base identity` did).
+        let b = crate::Block::encode(Vec::new(), crate::codec::IDENTITY, 0xb220, None, Version::V1).unwrap();
+        assert_eq!(cid_to_string(b.cid(), Base::Identity), Err(CidError::IdentityNotText));
+        let c = parse_cid("bafkreibmlvvgdyihetgocpof6xk64kjjzdeq2e4c7hqs3krdheosk4tgj4").unwrap();
+        assert_eq!(cid_to_string(&c, Base::Identity), Err(CidError::IdentityNotText));
+        // Bytes that are text print, and parse back.
+        let text = Cid::new_v1(crate::codec::RAW, crate::hash::identity(b"abc").unwrap());
+        let s = cid_to_string(&text, Base::Identity).unwrap();
+        assert_eq!(s.as_bytes(), b"\0\x01\x55\x00\x03abc");
+        assert_eq!(parse_cid(&s).unwrap(), text);
     }
 
     #[test]

@@ -115,12 +115,16 @@ pub fn read_file<E>(
     if offset >= end {
         return Ok(());
     }
+    // Bytes still wanted. Positions come from the parents' blocksizes; in a
+    // malformed DAG a child may hold more than its blocksize says, and its
+    // bytes must not push a range read past the length asked for.
+    let mut remaining = end - offset;
     // Links still to visit: (CID, position of its first byte in the file, depth).
     // Blocks are fetched only when visited, so memory holds one path of nodes
     // plus the pending links, not whole levels of leaves.
     let mut stack: Vec<(Cid, u64, usize)> = Vec::new();
     let mut next: Option<(Block, u64, usize)> = Some((root.clone(), 0, 0));
-    loop {
+    while remaining > 0 {
         let (block, start, depth) = match next.take() {
             Some(x) => x,
             None => match stack.pop() {
@@ -136,11 +140,11 @@ pub fn read_file<E>(
         match (&node.kind, node.pb.as_ref(), node.data.as_ref()) {
             (NodeKind::File { .. }, None, None) => {
                 // A raw block: all data.
-                emit(block.data(), start, offset, end, out)?;
+                emit(block.data(), start, offset, end, &mut remaining, out)?;
             }
             (NodeKind::File { size }, Some(pb), Some(d)) => {
                 let inline = d.data.clone().unwrap_or_default();
-                emit(&inline, start, offset, end, out)?;
+                emit(&inline, start, offset, end, &mut remaining, out)?;
                 if pb.links.is_empty() {
                     continue;
                 }
@@ -152,7 +156,7 @@ pub fn read_file<E>(
                     return Err(malformed(&cid, "filesize does not match blocksizes"));
                 }
                 // Children in reverse so the first comes off the stack first.
-                let mut pos = start + inline.len() as u64;
+                let mut pos = start.saturating_add(inline.len() as u64);
                 let mut wanted = Vec::new();
                 for (link, bs) in pb.links.iter().zip(&d.blocksizes) {
                     let child_end = pos.saturating_add(*bs);
@@ -177,18 +181,21 @@ fn emit<E>(
     start: u64,
     offset: u64,
     end: u64,
+    remaining: &mut u64,
     out: &mut dyn FnMut(Bytes) -> Result<(), String>,
 ) -> Result<(), ExportError<E>> {
-    if data.is_empty() {
+    if data.is_empty() || *remaining == 0 {
         return Ok(());
     }
-    let stop = start + data.len() as u64;
+    // Claimed positions can be anything up to u64::MAX: no plain additions.
+    let stop = start.saturating_add(data.len() as u64);
     if stop <= offset || start >= end {
         return Ok(());
     }
-    let from = offset.saturating_sub(start) as usize;
-    let to = (end.min(stop) - start) as usize;
-    out(data.slice(from..to)).map_err(ExportError::Output)
+    let from = offset.saturating_sub(start);
+    let to = (end.min(stop) - start).min(from.saturating_add(*remaining));
+    *remaining -= to - from;
+    out(data.slice(from as usize..to as usize)).map_err(ExportError::Output)
 }
 
 /// The entries of a directory (basic or HAMT).
@@ -373,4 +380,79 @@ where
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use rubo_types::dagpb::PbLink;
+    use rubo_types::{Version, hash};
+
+    use super::*;
+
+    fn raw(data: &[u8]) -> Block {
+        Block::encode(data.to_vec(), codec::RAW, hash::SHA2_256, None, Version::V1).unwrap()
+    }
+
+    /// A file node with inline data and children of the given (claimed) sizes.
+    fn file_node(inline: &[u8], children: &[(&Block, u64)], filesize: Option<u64>) -> Block {
+        let mut d = Data::new(DataType::File);
+        if !inline.is_empty() {
+            d.data = Some(Bytes::copy_from_slice(inline));
+        }
+        d.filesize = filesize;
+        d.blocksizes = children.iter().map(|(_, s)| *s).collect();
+        let links = children.iter().map(|(b, _)| PbLink::new(*b.cid(), "", b.len() as u64)).collect();
+        let node = PbNode { links, data: Some(d.encode().into()) };
+        Block::encode(node.encode(), codec::DAG_PB, hash::SHA2_256, None, Version::V0).unwrap()
+    }
+
+    fn read(root: &Block, blocks: &[&Block], offset: u64, length: Option<u64>) -> Vec<u8> {
+        let map: HashMap<Cid, Block> = blocks.iter().map(|b| (*b.cid(), (*b).clone())).collect();
+        let mut out = Vec::new();
+        read_file::<String>(
+            root,
+            offset,
+            length,
+            &mut |c| map.get(c).cloned().ok_or_else(|| "missing".to_string()),
+            &mut |b| {
+                out.extend_from_slice(&b);
+                Ok(())
+            },
+        )
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn range_reads_stop_at_the_length_on_lying_blocksizes() {
+        // Found by fuzzing (rubo-fuzz unixfs_file): a child holding more bytes
+        // than its parent's blocksize says made a 10-byte read return 15.
+        let (a, b) = (raw(b"0123456789"), raw(b"abcde"));
+        let root = file_node(b"", &[(&a, 5), (&b, 5)], Some(10));
+        for (offset, len) in [(0, 7), (0, 10), (3, 4), (5, 5), (9, 1)] {
+            let got = read(&root, &[&a, &b], offset, Some(len));
+            assert!(got.len() as u64 <= len, "{offset}+{len}: {got:?}");
+        }
+        // A consistent file reads exactly.
+        let c = raw(b"01234");
+        let good = file_node(b"", &[(&c, 5), (&b, 5)], Some(10));
+        assert_eq!(read(&good, &[&c, &b], 3, Some(4)), b"34ab");
+        assert_eq!(read(&good, &[&c, &b], 0, None), b"01234abcde");
+        assert_eq!(read(&good, &[&c, &b], 8, Some(100)), b"de");
+    }
+
+    #[test]
+    fn positions_near_u64_max_do_not_overflow() {
+        // Found while writing the unixfs_file target: blocksizes claiming
+        // almost 2^64 bytes put the second child's inline data at the end of
+        // the address space, and `start + len` overflowed (a panic in debug
+        // builds, wrapped positions in release ones).
+        let (a, b) = (raw(b"x"), file_node(b"0123456789", &[], None));
+        let root = file_node(b"", &[(&a, u64::MAX - 3), (&b, 10)], None);
+        // Positions past u64::MAX do not exist: three bytes of `b` fit.
+        assert_eq!(read(&root, &[&a, &b], 0, None), b"x012");
+        assert_eq!(read(&root, &[&a, &b], u64::MAX - 2, None), b"12");
+    }
 }

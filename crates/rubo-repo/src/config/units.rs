@@ -3,8 +3,11 @@
 
 use std::time::Duration;
 
-/// Parses a Go duration string.
+/// Parses a Go duration string as `time.ParseDuration` does: integer
+/// arithmetic (a float only for the fraction's scale, as Go), at most
+/// 2^63-1 ns. Negative durations are refused; surrounding spaces are allowed.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    const MAX: u64 = 1 << 63;
     let err = || format!("invalid duration {s:?}");
     let mut rest = s.trim();
     if rest == "0" {
@@ -17,31 +20,76 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if rest.is_empty() {
         return Err(err());
     }
-    let mut total = 0f64;
+    let mut total: u64 = 0;
     while !rest.is_empty() {
-        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(err)?;
-        if num_end == 0 {
+        if !rest.starts_with(|c: char| c == '.' || c.is_ascii_digit()) {
             return Err(err());
         }
-        let n: f64 = rest[..num_end].parse().map_err(|_| err())?;
-        rest = &rest[num_end..];
-        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let nanos = match &rest[..unit_end] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
+        // [0-9]*: the integer part, refused past 2^63.
+        let int_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let mut v: u64 = 0;
+        for c in rest[..int_len].bytes() {
+            if v > MAX / 10 {
+                return Err(err());
+            }
+            v = v * 10 + u64::from(c - b'0');
+            if v > MAX {
+                return Err(err());
+            }
+        }
+        rest = &rest[int_len..];
+        // (\.[0-9]*)?: the fraction; digits past 2^63 only lose precision.
+        let (mut frac, mut scale, mut post) = (0u64, 1f64, false);
+        if let Some(r) = rest.strip_prefix('.') {
+            let frac_len = r.bytes().take_while(u8::is_ascii_digit).count();
+            let mut overflow = false;
+            for c in r[..frac_len].bytes() {
+                if overflow || frac > (MAX - 1) / 10 {
+                    overflow = true;
+                    continue;
+                }
+                let y = frac * 10 + u64::from(c - b'0');
+                if y > MAX {
+                    overflow = true;
+                    continue;
+                }
+                frac = y;
+                scale *= 10.0;
+            }
+            post = frac_len > 0;
+            rest = &r[frac_len..];
+        }
+        if int_len == 0 && !post {
+            return Err(err());
+        }
+        let unit_len = rest.find(|c: char| c == '.' || c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit: u64 = match &rest[..unit_len] {
+            "ns" => 1,
+            "us" | "µs" | "μs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
             _ => return Err(err()),
         };
-        rest = &rest[unit_end..];
-        total += n * nanos;
+        rest = &rest[unit_len..];
+        if v > MAX / unit {
+            return Err(err());
+        }
+        v *= unit;
+        if frac > 0 {
+            // Go: float64 is nanosecond-exact for fractions of an hour.
+            v += (frac as f64 * (unit as f64 / scale)) as u64;
+            if v > MAX {
+                return Err(err());
+            }
+        }
+        total = total.checked_add(v).filter(|t| *t <= MAX).ok_or_else(err)?;
     }
-    if !total.is_finite() || total > u64::MAX as f64 {
+    if total > MAX - 1 {
         return Err(err());
     }
-    Ok(Duration::from_nanos(total as u64))
+    Ok(Duration::from_nanos(total))
 }
 
 /// Formats a duration as Go's `Duration.String()` does ("1h0m0s", "1m30s", "500ms").
@@ -137,12 +185,35 @@ mod tests {
         assert!(parse_duration("h").is_err());
         assert!(parse_duration("").is_err());
         assert!(parse_duration("-1s").is_err());
+        assert_eq!(parse_duration(".5s").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("1.s").unwrap(), Duration::from_secs(1));
+        assert!(parse_duration(".s").is_err());
+        assert!(parse_duration("1").is_err());
+        assert!(parse_duration("1s ms").is_err());
         assert_eq!(format_duration(Duration::from_secs(3600)), "1h0m0s");
         assert_eq!(format_duration(Duration::from_secs(60)), "1m0s");
         assert_eq!(format_duration(Duration::from_secs(20)), "20s");
         assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
         assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
         assert_eq!(format_duration(Duration::ZERO), "0s");
+    }
+
+    #[test]
+    fn durations_are_exact() {
+        // Found by fuzzing (rubo-fuzz repo_units, input "2s5µs"): f64
+        // arithmetic parsed "2.000005s" as 2.000004999 s, so a formatted
+        // duration did not parse back. Go's integer algorithm is exact.
+        assert_eq!(parse_duration("2s5µs").unwrap(), Duration::from_nanos(2_000_005_000));
+        assert_eq!(parse_duration("2.000005s").unwrap(), Duration::from_nanos(2_000_005_000));
+        assert_eq!(format_duration(parse_duration("2s5µs").unwrap()), "2.000005s");
+        assert_eq!(parse_duration("1.000000001s").unwrap(), Duration::from_nanos(1_000_000_001));
+        assert_eq!(parse_duration("0.1h").unwrap(), Duration::from_secs(360));
+        assert_eq!(parse_duration("1.0000000000000000000000001s").unwrap(), Duration::from_secs(1));
+        // Go's range: up to 2^63-1 ns.
+        assert_eq!(parse_duration("2562047h47m16.854775807s").unwrap(), Duration::from_nanos(i64::MAX as u64));
+        assert!(parse_duration("2562047h47m16.854775808s").is_err());
+        assert!(parse_duration("9223372036854775808ns").is_err());
+        assert!(parse_duration("99999999999999999999h").is_err());
     }
 
     #[test]

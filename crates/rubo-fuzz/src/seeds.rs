@@ -1,0 +1,632 @@
+//! Seed inputs and dictionaries: files under `corpus/<target>/`, and inputs
+//! built here with rubo's encoders (valid blocks, CARs, DAGs, keys from
+//! fixed bytes) so that mutation starts from deep, well-formed structure.
+
+use std::path::{Path, PathBuf};
+
+use rubo_dag::car::{CarWriter, V2_PRAGMA, encode_header};
+use rubo_dag::{Codec, Node};
+use rubo_types::dagpb::{PbLink, PbNode};
+use rubo_types::pb;
+use rubo_types::{Base, Block, Bytes, Cid, Version, codec, hash, parse_cid};
+use rubo_unixfs::dir::{DirOptions, SizeEstimation, build_directory};
+use rubo_unixfs::file::{BuildError, FileOptions, Layout, build_file, leaf};
+use rubo_unixfs::pb::{Data, DataType, UnixTime};
+use rubo_unixfs::{CidPrefix, DirEntry};
+
+use crate::bundle;
+
+/// The committed seed corpus.
+pub fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+}
+
+/// The files of `dir/<target>/`, in name order (missing directory: none).
+pub fn from_dir(dir: &Path, target: &str) -> Vec<Vec<u8>> {
+    let Ok(rd) = std::fs::read_dir(dir.join(target)) else { return Vec::new() };
+    let mut paths: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+    paths.sort();
+    paths.into_iter().filter_map(|p| std::fs::read(p).ok()).collect()
+}
+
+/// Every seed of a target: the committed corpus, then the generated ones.
+pub fn all(target: &str) -> Vec<Vec<u8>> {
+    let mut v = from_dir(&corpus_dir(), target);
+    v.extend(generated(target));
+    v
+}
+
+fn cid(s: &str) -> Cid {
+    // Literals below are valid CIDs.
+    parse_cid(s).unwrap_or_default()
+}
+
+fn block(data: &[u8], code: u64, hash_code: u64, version: Version) -> Option<Block> {
+    Block::encode(Bytes::copy_from_slice(data), code, hash_code, None, version).ok()
+}
+
+/// CIDs of every shape: versions, codecs, hashes and digest sizes.
+fn sample_cids() -> Vec<Cid> {
+    let mut v = vec![
+        cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"),
+        cid("bafkreibmlvvgdyihetgocpof6xk64kjjzdeq2e4c7hqs3krdheosk4tgj4"),
+        cid("bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354"),
+        cid("bafkqaaa"),
+    ];
+    for (code, h) in [
+        (codec::DAG_CBOR, hash::BLAKE2B_MIN + 31),
+        (codec::DAG_JSON, hash::SHA2_512),
+        (codec::GIT_RAW, hash::SHA1),
+        (codec::RAW, hash::BLAKE3),
+        (codec::LIBP2P_KEY, hash::IDENTITY),
+        (0x30_0001, hash::SHA3_256),
+    ] {
+        v.extend(block(b"seed", code, h, Version::V1).map(|b| *b.cid()));
+    }
+    if let Ok(mh) = hash::identity(&[7u8; 128]) {
+        v.push(Cid::new_v1(codec::RAW, mh));
+    }
+    v
+}
+
+/// Multibase text of `bytes` in every base whose text is a string.
+fn all_bases(bytes: &[u8]) -> Vec<Vec<u8>> {
+    rubo_types::multibase::BASES
+        .iter()
+        .filter(|(b, _)| *b != Base::Identity || std::str::from_utf8(bytes).is_ok())
+        .map(|(b, _)| multibase::encode(*b, bytes).into_bytes())
+        .collect()
+}
+
+fn text(items: &[&str]) -> Vec<Vec<u8>> {
+    items.iter().map(|s| s.as_bytes().to_vec()).collect()
+}
+
+/// Data model values of every kind, nested.
+fn sample_nodes() -> Vec<Node> {
+    let c = sample_cids();
+    let leafs = vec![
+        Node::Null,
+        Node::Bool(true),
+        Node::Int(-1),
+        Node::Int(i128::from(i64::MIN)),
+        Node::Int(i128::from(u64::MAX)),
+        Node::Float(1.5),
+        Node::Float(-0.0),
+        Node::Float(1e300),
+        Node::string("héllo \"\\\n\u{2028}"),
+        Node::String(rubo_dag::IpldString::from_bytes(vec![0xff, b'a', 0xe2, 0x82])),
+        Node::bytes(vec![0u8, 1, 2, 255]),
+        Node::Link(c[0]),
+        Node::Link(c[3]),
+    ];
+    let map = Node::map([
+        ("a", Node::List(leafs.clone())),
+        ("bb", Node::map([("Links", Node::List(vec![Node::Link(c[1])])), ("c", Node::Int(7))])),
+        ("", Node::Link(c[2])),
+        ("/", Node::string("x")),
+    ]);
+    let mut nested = Node::Int(1);
+    for _ in 0..40 {
+        nested = Node::List(vec![nested, Node::map([("k", Node::Null)])]);
+    }
+    let mut v = leafs;
+    v.push(map);
+    v.push(nested);
+    v.push(Node::map([("/", Node::Link(c[1]))]));
+    v
+}
+
+fn encodings(codec: Codec) -> Vec<Vec<u8>> {
+    sample_nodes().iter().filter_map(|n| codec.encode(n).ok()).collect()
+}
+
+/// dag-pb nodes: empty, data only, links with and without names and sizes.
+fn dagpb_blocks() -> Vec<Vec<u8>> {
+    let c = sample_cids();
+    let dir = Data::new(DataType::Directory).encode();
+    vec![
+        Vec::new(),
+        vec![0x0a, 0x02, 0x08, 0x01],
+        PbNode {
+            links: vec![
+                PbLink::new(c[0], "a", 4),
+                PbLink::new(c[1], "", 0),
+                PbLink { cid: c[2], name: None, tsize: None },
+                PbLink::new(c[4], "ü/x", u64::MAX),
+            ],
+            data: Some(Bytes::from(dir)),
+        }
+        .encode(),
+        PbNode { links: vec![PbLink::new(c[3], "inline", 1)], data: None }.encode(),
+        {
+            // Data before Links: go-codec-dagpb accepts it, rubo-types does not.
+            let mut b = vec![0x0a, 0x01, 0x08];
+            let mut link = Vec::new();
+            pb::put_bytes_field(&mut link, 1, &c[0].to_bytes());
+            pb::put_bytes_field(&mut b, 2, &link);
+            b
+        },
+    ]
+}
+
+fn cbor_specials() -> Vec<Vec<u8>> {
+    [
+        "f93c00",
+        "fa3fc00000",
+        "f7",
+        "c101",
+        "1bffffffffffffffff",
+        "3bffffffffffffffff",
+        "3b7fffffffffffffff",
+        "a2616201616102",
+        "9fff",
+        "d82a420155",
+        "9b0000010000000000",
+        "a26464617461450001020304654c696e6b7380",
+    ]
+    .iter()
+    .filter_map(|h| data_encoding::HEXLOWER.decode(h.as_bytes()).ok())
+    .chain(std::iter::once({
+        let mut deep = vec![0x81u8; 600];
+        deep.push(0x01);
+        deep
+    }))
+    .collect()
+}
+
+fn json_specials() -> Vec<Vec<u8>> {
+    text(&[
+        "[1,]",
+        "{\"a\":1,}",
+        "123x",
+        "01",
+        "-0",
+        "1.",
+        "1e2",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "\"\\u00e9\\n\\/\"",
+        "\"\\ud83d\\ude00\"",
+        "\"\\ud83dx\"",
+        "{\"/\":{\"bytes\":\"AAE=\"}}",
+        "{\"/\":{\"bytes\":\"AAECAwQ\"}}",
+        "{\"/\":\"bafkreibmlvvgdyihetgocpof6xk64kjjzdeq2e4c7hqs3krdheosk4tgj4\"}",
+        "{\"/\":\"x\",\"y\":1}",
+        "\t\r\n null \n\0",
+        "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]",
+        "{\"Data\":{\"/\":{\"bytes\":\"AAECAwQ\"}},\"Links\":[]}",
+    ])
+}
+
+fn car_v1(roots: &[Cid], blocks: &[Block]) -> Vec<u8> {
+    let mut w = match CarWriter::new(Vec::new(), roots) {
+        Ok(w) => w,
+        Err(_) => return Vec::new(),
+    };
+    for b in blocks {
+        let _ = w.write_block(b);
+    }
+    w.into_inner()
+}
+
+/// go-car's CARv2 layout: pragma, a 40-byte header, padding, the CARv1.
+fn car_v2(inner: &[u8], padding: usize) -> Vec<u8> {
+    let mut out = V2_PRAGMA.to_vec();
+    let offset = (V2_PRAGMA.len() + 40 + padding) as u64;
+    out.extend_from_slice(&[0u8; 16]);
+    out.extend_from_slice(&offset.to_le_bytes());
+    out.extend_from_slice(&(inner.len() as u64).to_le_bytes());
+    out.extend_from_slice(&0u64.to_le_bytes());
+    out.extend(std::iter::repeat_n(0u8, padding));
+    out.extend_from_slice(inner);
+    out
+}
+
+fn car_seeds() -> Vec<Vec<u8>> {
+    let raw = block(b"hello", codec::RAW, hash::SHA2_256, Version::V1);
+    let id = block(b"inline", codec::RAW, hash::IDENTITY, Version::V1);
+    let pbb = block(&dagpb_blocks()[2], codec::DAG_PB, hash::SHA2_256, Version::V0);
+    let cb = Codec::DagCbor
+        .encode(&sample_nodes()[13])
+        .ok()
+        .and_then(|b| block(&b, codec::DAG_CBOR, hash::SHA2_256, Version::V1));
+    let blocks: Vec<Block> = [raw, id, pbb, cb].into_iter().flatten().collect();
+    let roots: Vec<Cid> = blocks.iter().take(2).map(|b| *b.cid()).collect();
+    let v1 = car_v1(&roots, &blocks);
+    vec![car_v1(&[], &[]), car_v1(&roots, &blocks[..1]), car_v2(&v1, 0), car_v2(&v1, 5), v1]
+}
+
+fn header_seeds() -> Vec<Vec<u8>> {
+    let c = sample_cids();
+    let mut v = vec![encode_header(&[]), encode_header(&c[..1]), encode_header(&c[..3]), V2_PRAGMA[1..].to_vec()];
+    v.extend(
+        ["a16776657273696f6e01", "a265726f6f7473f66776657273696f6e01", "f6", "820180"]
+            .iter()
+            .filter_map(|h| data_encoding::HEXLOWER.decode(h.as_bytes()).ok()),
+    );
+    v
+}
+
+/// A path line, then a bundle of blocks linking to each other.
+fn path_seeds() -> Vec<Vec<u8>> {
+    let leaf = Node::map([("b", Node::List(vec![Node::Int(1), Node::string("two")])), ("n", Node::Null)]);
+    let Ok(leaf_bytes) = Codec::DagCbor.encode(&leaf) else { return Vec::new() };
+    let Some(leaf_block) = block(&leaf_bytes, codec::DAG_CBOR, hash::SHA2_256, Version::V1) else { return Vec::new() };
+    let root = Node::map([("a", Node::Link(*leaf_block.cid())), ("x", Node::map([("y", Node::Int(3))]))]);
+    let Ok(root_cbor) = Codec::DagCbor.encode(&root) else { return Vec::new() };
+    let root_json = Codec::DagJson.encode(&root).unwrap_or_default();
+    let pbn =
+        PbNode { links: vec![PbLink::new(*leaf_block.cid(), "a", 9)], data: Some(Bytes::from_static(b"\x08\x01")) }
+            .encode();
+    let mut v = Vec::new();
+    for (path, root) in [
+        ("a/b/1", &root_cbor),
+        ("/a/b/0", &root_cbor),
+        ("x/y", &root_json),
+        ("a/n/z", &root_json),
+        ("Links/0/Hash/b", &pbn),
+        ("/a/../a/./b//1", &pbn),
+        ("Data", &pbn),
+    ] {
+        let mut s = format!("{path}\n").into_bytes();
+        s.extend_from_slice(&bundle::join(&[root.as_slice(), &leaf_bytes]));
+        v.push(s);
+    }
+    v
+}
+
+fn unixfs_datas() -> Vec<Data> {
+    let mut file = Data::new(DataType::File);
+    file.data = Some(Bytes::from_static(b"hi"));
+    file.filesize = Some(7);
+    file.blocksizes = vec![3, 2];
+    file.mode = Some(0o644);
+    file.mtime = Some(UnixTime { seconds: -5, nanos: Some(7) });
+    let mut hamt = Data::new(DataType::HamtShard);
+    hamt.data = Some(Bytes::from_static(&[0x81, 0x01]));
+    hamt.hash_type = Some(0x22);
+    hamt.fanout = Some(256);
+    let mut link = Data::new(DataType::Symlink);
+    link.data = Some(Bytes::from_static(b"../target"));
+    vec![Data::new(DataType::Directory), Data::new(DataType::Raw), Data::new(DataType::Metadata), file, hamt, link]
+}
+
+/// `(root first) bundles` of file DAGs of several layouts.
+fn file_bundles() -> Vec<Vec<u8>> {
+    let content: Vec<u8> = (0..200u32).map(|i| (i * 31 % 251) as u8).collect();
+    let v1 = CidPrefix { version: Version::V1, ..Default::default() };
+    let mut out = Vec::new();
+    for (chunk, opts) in [
+        (7, FileOptions { max_links: 3, ..Default::default() }),
+        (5, FileOptions { max_links: 2, raw_leaves: true, prefix: v1, ..Default::default() }),
+        (9, FileOptions { max_links: 3, layout: Layout::Trickle, ..Default::default() }),
+        (300, FileOptions { mode: Some(0o600), ..Default::default() }),
+    ] {
+        let leaves = content.chunks(chunk).map(|c| leaf(Bytes::copy_from_slice(c), &opts).map_err(BuildError::from));
+        let mut blocks: Vec<Block> = Vec::new();
+        if build_file(leaves, &opts, &mut |b| {
+            blocks.push(b);
+            Ok(())
+        })
+        .is_ok()
+        {
+            blocks.reverse();
+            out.push(bundle::join(&blocks.iter().map(|b| b.data().to_vec()).collect::<Vec<_>>()));
+        }
+    }
+    out
+}
+
+/// Bundles of directories: basic, and HAMTs with sub-shards, with the files
+/// their entries name.
+fn dir_bundles() -> Vec<Vec<u8>> {
+    let files: Vec<Block> =
+        (0..3u8).filter_map(|i| block(&[b'f', i], codec::RAW, hash::SHA2_256, Version::V1)).collect();
+    let mut out = Vec::new();
+    for (n, opts) in [
+        (3, DirOptions::default()),
+        (40, DirOptions { hamt_threshold: 1, hamt_fanout: 8, ..Default::default() }),
+        (12, DirOptions { hamt_threshold: 1, hamt_fanout: 256, mode: Some(0o755), ..Default::default() }),
+        (5, DirOptions { estimation: SizeEstimation::Block, hamt_threshold: 100, ..Default::default() }),
+    ] {
+        let entries: Vec<DirEntry> = (0..n)
+            .filter_map(|i| {
+                files.get(i % files.len()).map(|f| DirEntry { name: format!("e{i}"), cid: *f.cid(), tsize: 2 })
+            })
+            .collect();
+        let mut blocks: Vec<Block> = Vec::new();
+        let built = build_directory(entries, &opts, &mut |b| {
+            blocks.push(b);
+            Ok::<(), String>(())
+        });
+        if built.is_ok() {
+            blocks.reverse();
+            blocks.extend(files.iter().cloned());
+            out.push(bundle::join(&blocks.iter().map(|b| b.data().to_vec()).collect::<Vec<_>>()));
+        }
+    }
+    out
+}
+
+fn key_seeds() -> Vec<Vec<u8>> {
+    use libp2p_identity::{Keypair, ecdsa, secp256k1};
+    let mut keys: Vec<Keypair> = Vec::new();
+    keys.extend(Keypair::ed25519_from_bytes([1u8; 32]).ok());
+    keys.extend(secp256k1::SecretKey::try_from_bytes([2u8; 32]).ok().map(|k| secp256k1::Keypair::from(k).into()));
+    keys.extend(ecdsa::SecretKey::try_from_bytes([3u8; 32]).ok().map(|k| ecdsa::Keypair::from(k).into()));
+    let mut v: Vec<Vec<u8>> = Vec::new();
+    for k in &keys {
+        v.extend(k.to_protobuf_encoding().ok());
+        v.push(k.public().encode_protobuf());
+        v.push(k.public().to_peer_id().to_bytes());
+    }
+    if let Some(first) = v.first() {
+        use base64::Engine as _;
+        v.push(base64::engine::general_purpose::STANDARD.encode(first).into_bytes());
+    }
+    // An RSA key's framing (Type 0, a PKCS#1 DER) around a stub DER.
+    v.push(vec![0x08, 0x00, 0x12, 0x05, 0x30, 0x03, 0x02, 0x01, 0x00]);
+    v
+}
+
+/// MFS operation sequences (see `mfs::write_read`).
+fn mfs_op_seeds() -> Vec<Vec<u8>> {
+    let write = |offset: u16, data: &[u8]| -> Vec<u8> {
+        let mut v = vec![0x00];
+        v.extend_from_slice(&offset.to_be_bytes());
+        v.push((data.len() / 3) as u8);
+        v.extend_from_slice(&data[..data.len() / 3 * 3]);
+        v
+    };
+    let mut seeds = Vec::new();
+    for (cfg, start) in [(0u8, 0u8), (1, 1), (7, 0), (19, 3), (26, 5), (2, 9)] {
+        let mut s = vec![cfg, start, 40];
+        s.extend(write(0, b"hello world, this is MFS!"));
+        s.extend(write(5, b"XYZ"));
+        s.extend([0x04, 0x00, 0x02, 0x05]); // read at 2
+        s.extend([0x13, 0x00, 0x20, 0x09]); // long write, truncating first
+        s.extend(write(300, b"gap"));
+        s.extend([0x05, 0x16, 0x01, 0xa4, 0x06, 0x00, 0x10]); // stat, chmod, touch
+        s.extend([0x23, 0x00, 0x10, 0x20, 0x07]); // long write with a count
+        s.extend([0x07]); // full read
+        seeds.push(s);
+    }
+    seeds
+}
+
+/// The seeds built in code for `target` (those in `corpus/` come first).
+pub fn generated(target: &str) -> Vec<Vec<u8>> {
+    let cids = sample_cids();
+    match target {
+        "types_cid_string" => {
+            let mut v: Vec<Vec<u8>> = cids.iter().map(|c| c.to_string().into_bytes()).collect();
+            for c in &cids[..4] {
+                if c.version() == Version::V1 {
+                    v.extend(all_bases(&c.to_bytes()));
+                }
+            }
+            v.extend(text(&["", "x", "!abc", "bafy!!", "bafkqaakbii", "bciqcz4snxjp3biyoe3ua"]));
+            v.push(b"zQmRN6wdp1S2A5EtjW9A3M1vKSBuQQGcgvuhoMUoEz4iiT5".to_vec());
+            v
+        }
+        "types_cid_bytes" | "types_block" => {
+            let mut v: Vec<Vec<u8>> = cids.iter().map(|c| c.to_bytes()).collect();
+            v.extend(cids.iter().map(|c| c.hash().to_bytes()));
+            if target == "types_block" {
+                for (i, d) in dagpb_blocks().into_iter().chain(encodings(Codec::DagCbor)).enumerate() {
+                    let mut s = vec![i as u8];
+                    s.extend(d);
+                    v.push(s);
+                }
+            }
+            v
+        }
+        "types_multibase" => {
+            let mut v = all_bases(b"hello");
+            v.extend(all_bases(&[]));
+            v.extend(all_bases(&cids[1].to_bytes()));
+            v.extend(text(&["base32", "b", "identity", "🚀", "base256emoji", "z", "\0x"]));
+            v
+        }
+        "types_multihash" => {
+            let mut v = text(&[
+                "sha2-256",
+                "blake2b-256",
+                "blake2s-128",
+                "sha3",
+                "identity",
+                "dag-pb",
+                "0x55",
+                "85",
+                "0o125",
+                "0b1010101",
+                "2_97",
+                "0x300001",
+                "murmur3-x64-64",
+            ]);
+            v.extend(cids.iter().map(|c| c.hash().to_bytes()));
+            v.extend([vec![0, 0xff, b'a', b'b', b'c'], vec![14, 64, b'x'], vec![3, 0, 1, 2, 3]]);
+            v
+        }
+        "types_dagpb" | "dag_pb" | "unixfs_node" => {
+            let mut v = dagpb_blocks();
+            for d in unixfs_datas() {
+                v.push(PbNode::with_data(d.encode()).encode());
+            }
+            v
+        }
+        "types_cbor_walk" | "dag_cbor" => {
+            let mut v = encodings(Codec::DagCbor);
+            v.extend(encodings(Codec::Cbor));
+            v.extend(cbor_specials());
+            v
+        }
+        "dag_json" => {
+            let mut v = encodings(Codec::DagJson);
+            v.extend(encodings(Codec::Json));
+            v.extend(json_specials());
+            v
+        }
+        "types_pb_fields" => {
+            let mut m = Vec::new();
+            pb::put_varint_field(&mut m, 1, 150);
+            pb::put_key(&mut m, 2, pb::WireType::Fixed64);
+            m.extend_from_slice(&7u64.to_le_bytes());
+            pb::put_key(&mut m, 3, pb::WireType::Fixed32);
+            m.extend_from_slice(&9u32.to_le_bytes());
+            pb::put_bytes_field(&mut m, 4, b"nested\x08\x01");
+            pb::put_varint_field(&mut m, 536_870_911, u64::MAX);
+            let mut v = vec![m, vec![0xff; 10], vec![0x80, 0x00]];
+            v.extend(unixfs_datas().iter().map(Data::encode));
+            v.extend(dagpb_blocks());
+            v
+        }
+        "dag_links" => {
+            let mut v = Vec::new();
+            for (sel, data) in [(0u8, dagpb_blocks()), (1, encodings(Codec::DagCbor)), (2, encodings(Codec::DagJson))] {
+                for d in data {
+                    let mut s = vec![sel];
+                    s.extend(d);
+                    v.push(s);
+                }
+            }
+            v
+        }
+        "dag_car" => car_seeds(),
+        "dag_car_header" => header_seeds(),
+        "dag_path" => path_seeds(),
+        "unixfs_data" => unixfs_datas().iter().map(Data::encode).collect(),
+        "unixfs_dir" => dir_bundles(),
+        "unixfs_file" | "mfs_hostile_file" => file_bundles(),
+        "unixfs_chunker_spec" => text(&[
+            "",
+            "default",
+            "size-262144",
+            "size-1",
+            "size-0",
+            "size-2096896",
+            "rabin",
+            "rabin-262144",
+            "rabin-48",
+            "rabin-16-32-64",
+            "rabin-min:16-avg:32-max:64",
+            "buzhash",
+            "buzhash-x",
+        ]),
+        "repo_config" => {
+            let mut v = text(&[
+                "{}",
+                "{\"Addresses\":{\"API\":[\"/a\",\"/b\"],\"Gateway\":\"\"}}",
+                "{\"Import\":{\"UnixFSHAMTDirectorySizeThreshold\":\"256KiB\",\"CidVersion\":1}}",
+                "{\"Ipns\":{\"MaxCacheTTL\":\"1h30m\"},\"Swarm\":{\"RelayService\":{\"Enabled\":true}}}",
+                "{\"Datastore\":null,\"Identity\":{\"PeerID\":\"x\"}}",
+            ]);
+            if let Ok(s) = serde_json::to_vec(&rubo_repo::config::default_config("12D3KooWX", "")) {
+                v.push(s);
+            }
+            v
+        }
+        "repo_identity" => key_seeds(),
+        "repo_keystore_name" => text(&["key_mzxw6", "key_onswyzq", "key_MZXW6", "self", "my key", "key_", "é"]),
+        "repo_units" => text(&[
+            "1h30m",
+            "22h0m0s",
+            "1.5s",
+            "300ms",
+            "0",
+            "1µs",
+            "2562047h47m16.854775807s",
+            "10GB",
+            "256KiB",
+            "1.5 kB",
+            "1,024",
+            "42",
+            "18 EB",
+        ]),
+        "repo_flatfs" => {
+            let mut v: Vec<Vec<u8>> = cids.iter().map(|c| rubo_repo::flatfs::key_of(c.hash()).into_bytes()).collect();
+            v.extend(text(&[
+                "/repo/flatfs/shard/v1/next-to-last/2",
+                "/repo/flatfs/shard/v1/prefix/4",
+                "/repo/flatfs/shard/v1/suffix/16",
+                "A",
+                "",
+            ]));
+            v
+        }
+        "mfs_path" => text(&["/", "/a/b/", "//", "/a/../b", "a/b", "", "/./x/", "0644", "-1", "+777", "17777777777"]),
+        "mfs_write_read" => mfs_op_seeds(),
+        _ => Vec::new(),
+    }
+}
+
+/// Tokens worth inserting for `target`.
+pub fn dictionary(target: &str) -> &'static [&'static [u8]] {
+    match target {
+        "types_cid_string" | "types_multibase" => {
+            &[b"Qm", b"bafy", b"bafk", b"z", b"f01", b"B", b"k", b"m", b"u", b"\xf0\x9f\x9a\x80", b"\0", b"="]
+        }
+        "types_multihash" => &[b"sha2-", b"blake2b-", b"blake2s-", b"0x", b"0o", b"0b", b"_", b"dag-", b"256"],
+        "dag_json" | "repo_config" => &[
+            b"{\"/\":",
+            b"{\"/\":{\"bytes\":\"",
+            b"\"}}",
+            b"\\ud83d",
+            b"\\u0000",
+            b"[",
+            b"]",
+            b"{",
+            b"}",
+            b",",
+            b":",
+            b"null",
+            b"true",
+            b"1e400",
+            b"-0",
+            b"\"",
+            b"{\"Addresses\":",
+        ],
+        "types_cbor_walk" | "dag_cbor" | "dag_car_header" => &[
+            &[0xd8, 0x2a],
+            &[0x58, 0x25, 0x00, 0x01],
+            &[0x9f],
+            &[0xff],
+            &[0xf9, 0x7e, 0x00],
+            &[0xfb],
+            &[0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[0xa1, 0x61, b'a'],
+            &[0x81],
+            &[0xc1],
+            &[0x7a, 0xff, 0xff, 0xff, 0xff],
+            b"\x65roots",
+            b"\x67version",
+        ],
+        "types_dagpb" | "dag_pb" | "types_pb_fields" | "unixfs_data" | "unixfs_node" | "repo_identity" => &[
+            &[0x0a],
+            &[0x12],
+            &[0x18],
+            &[0x08],
+            &[0x22],
+            &[0x2a],
+            &[0x0d],
+            &[0x09],
+            &[0x12, 0x22, 0x0a, 0x20],
+            &[0x08, 0x05],
+            &[0x28, 0x22],
+            &[0x30, 0x80, 0x02],
+        ],
+        "dag_car" => &[&V2_PRAGMA, &[0x00], &[0x01, 0x55, 0x12, 0x20], &[0x12, 0x20], b"|BLK"],
+        "dag_path" => &[b"/", b"..", b".", b"Links", b"Hash", b"Data", b"0", b"-1", b"+1", b"\n", b"|BLK"],
+        "unixfs_dir" | "unixfs_file" | "mfs_hostile_file" => {
+            &[b"|BLK", &[0x08, 0x05], &[0x30, 0x08], &[0x20, 0x00], &[0x18, 0x00]]
+        }
+        "unixfs_chunker_spec" => &[b"size-", b"rabin-", b"buzhash", b"min:", b"avg:", b"max:", b"-"],
+        "repo_units" => &[b"h", b"m", b"s", b"ms", b"\xc2\xb5s", b"ns", b"KiB", b"GB", b".", b",", b"e"],
+        "repo_flatfs" | "repo_keystore_name" => {
+            &[b"/repo/flatfs/shard/v1/", b"next-to-last/", b"prefix/", b"suffix/", b"key_", b"CIQ", b"AFK"]
+        }
+        "mfs_path" => &[b"/", b"..", b".", b"//", b"0777", b"-"],
+        _ => &[],
+    }
+}

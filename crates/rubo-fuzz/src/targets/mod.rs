@@ -1,0 +1,7 @@
+//! The targets, one module per crate under test.
+
+pub mod dag;
+pub mod mfs;
+pub mod repo;
+pub mod types;
+pub mod unixfs;
