@@ -70,6 +70,10 @@ pub enum SyncMode {
     Auto,
 }
 
+/// Smallest block whose writeback starts as soon as it is written (measured
+/// with 1 GiB adds: 256 KiB blocks gain ~10%; 1 KiB files lose ~20%).
+const EARLY_WRITEBACK_MIN: usize = 64 << 10;
+
 /// Smallest batch that `SyncMode::Auto` flushes with `syncfs`.
 pub const AUTO_SYNCFS_MIN: usize = 5;
 
@@ -382,6 +386,14 @@ impl FlatFs {
         if let Err(e) = file.write_all(data) {
             let _ = fs::remove_file(&tmp);
             return Err(io_err("write", &tmp)(e));
+        }
+        if self.sync != SyncMode::None && data.len() >= EARLY_WRITEBACK_MIN {
+            // Starts writeback now (DONTNEED writes dirty pages back without
+            // waiting), so the disk works while the batch is still being
+            // written instead of only at the flush: ~10% more MB/s for 256 KiB
+            // blocks. Small blocks lose by it (more, smaller I/Os). A hint:
+            // durability still comes from the flushes in put_batch.
+            let _ = rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed);
         }
         Ok((file, tmp))
     }
