@@ -97,6 +97,20 @@ fn config_replace_keeps_identity() {
     assert_eq!(e, "Error: setting private key with API is not supported\n");
     std::fs::write(&f, b"not json").unwrap();
     assert_eq!(r.fails(&["config", "replace", f.to_str().unwrap()]), "Error: failed to decode file as config\n");
+    // A config that could not open this repo is refused, and the repo still
+    // works: no datastore spec at all, or another layout than the one on disk.
+    std::fs::write(&f, b"{}").unwrap();
+    let e = r.fails(&["config", "replace", f.to_str().unwrap()]);
+    assert!(e.contains("Datastore.Spec"), "{e}");
+    doc["Identity"]["PrivKey"] = json!("");
+    doc["Datastore"]["Spec"]["mounts"][0]["shardFunc"] = json!("/repo/flatfs/shard/v1/prefix/2");
+    std::fs::write(&f, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let e = r.fails(&["config", "replace", f.to_str().unwrap()]);
+    assert!(e.contains("does not match"), "{e}");
+    let e = r.fails(&["config", "Datastore.Spec.mounts", "[]", "--json"]);
+    assert!(e.contains("mount"), "{e}");
+    assert_eq!(r.ok(&["config", "Datastore.GCPeriod"]), "3h");
+    assert_eq!(r.ok(&["config", "Identity.PeerID"]), peer);
 }
 
 #[test]

@@ -153,6 +153,28 @@ fn layout(repo: &Path, spec: &Value) -> Result<Layout, RepoError> {
     })
 }
 
+/// Checks that `config` can open the repo at `path`: a usable identity and
+/// the datastore layout that is on disk. Returns both.
+fn check_config(path: &Path, config: &ConfigFile) -> Result<(PrivateKey, Layout), RepoError> {
+    let typed = config.typed()?;
+    let identity = decode_identity(&typed.identity.priv_key)?;
+    let layout = layout(path, &typed.datastore.spec)?;
+    let spec_path = path.join(SPEC_FILE);
+    match fs::read_to_string(&spec_path) {
+        Ok(on_disk) if on_disk.trim() != layout.disk_spec => {
+            Err(RepoError::SpecMismatch { on_disk: on_disk.trim().to_string(), configured: layout.disk_spec })
+        }
+        Ok(_) => Ok((identity, layout)),
+        Err(e) => Err(io_err(&spec_path)(e)),
+    }
+}
+
+/// Whether a config file (say, one just edited by hand) would open the repo
+/// at `path`; the error says why not.
+pub fn validate_config(path: &Path, config: &ConfigFile) -> Result<(), RepoError> {
+    check_config(path, config).map(|_| ())
+}
+
 /// An open repo.
 pub struct Repo {
     path: PathBuf,
@@ -244,20 +266,7 @@ impl Repo {
         let lock = RepoLock::acquire(path, mode, purpose)?;
         check_version(path)?;
         let config = ConfigFile::load(&path.join(crate::config::CONFIG_FILE))?;
-        let typed = config.typed()?;
-        let identity = decode_identity(&typed.identity.priv_key)?;
-        let layout = layout(path, &typed.datastore.spec)?;
-        let spec_path = path.join(SPEC_FILE);
-        match fs::read_to_string(&spec_path) {
-            Ok(on_disk) if on_disk.trim() != layout.disk_spec => {
-                return Err(RepoError::SpecMismatch {
-                    on_disk: on_disk.trim().to_string(),
-                    configured: layout.disk_spec,
-                });
-            }
-            Ok(_) => {}
-            Err(e) => return Err(io_err(&spec_path)(e)),
-        }
+        let (identity, layout) = check_config(path, &config)?;
         let writable = mode == LockMode::Exclusive;
         let sync = if layout.sync { SyncMode::Auto } else { SyncMode::None };
         let blocks = Arc::new(FsBlockstore::new(FlatFs::open(&layout.blocks_path, sync, writable)?));
@@ -295,7 +304,9 @@ impl Repo {
         }
     }
 
-    /// Changes the config through `f` and saves it; on error nothing changes.
+    /// Changes the config through `f` and saves it; on error nothing changes,
+    /// and a change that would leave the repo unopenable (no identity, another
+    /// datastore layout than the one on disk) is an error.
     pub fn update_config<T>(&self, f: impl FnOnce(&mut ConfigFile) -> Result<T, ConfigError>) -> Result<T, RepoError> {
         let mut guard = match self.config.write() {
             Ok(g) => g,
@@ -303,6 +314,7 @@ impl Repo {
         };
         let mut next = guard.clone();
         let out = f(&mut next)?;
+        check_config(&self.path, &next)?;
         next.save()?;
         *guard = next;
         Ok(out)

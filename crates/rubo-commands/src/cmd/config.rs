@@ -288,7 +288,9 @@ async fn edit(req: Request) -> Result<Output, CmdError> {
         return Err(CmdError::new(format!("editor exited with {status}")));
     }
     // Catch mistakes now rather than at the next start.
-    ConfigFile::load(&path).map_err(|e| CmdError::new(format!("the edited config is invalid: {e}")))?;
+    let cfg = ConfigFile::load(&path).map_err(|e| CmdError::new(format!("the edited config is invalid: {e}")))?;
+    rubo_repo::validate_config(&req.global.repo_path, &cfg)
+        .map_err(|e| CmdError::new(format!("the edited config cannot open this repo: {e}")))?;
     Ok(Output::None)
 }
 
