@@ -12,7 +12,7 @@ use rubo_types::{Base, Cid, Version, codec, hash};
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
-use crate::output::{FnText, Output, Printer, STREAM_BUFFER, TextEncoder};
+use crate::output::{ChannelWriter, FnText, Output, Printer, STREAM_BUFFER, TextEncoder};
 use crate::registry::{ArgKind, Ctx, Group, RepoUse, Spec, bool_opt, str_opt};
 use crate::request::Global;
 use crate::{CmdError, Request};
@@ -447,31 +447,6 @@ impl TextEncoder for StatText {
 }
 
 /// Collects bytes into chunks for a bounded channel.
-struct ChannelWriter {
-    tx: mpsc::Sender<Result<Bytes, CmdError>>,
-    buf: Vec<u8>,
-}
-
-const CHUNK: usize = 1 << 20;
-
-impl Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK {
-            self.flush()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx.blocking_send(Ok(chunk)).map_err(|_| std::io::Error::other("reader went away"))
-    }
-}
-
 async fn export(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
     let path = one_path(&req, "root")?;
@@ -490,7 +465,7 @@ async fn export(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     };
     let (tx, rx) = mpsc::channel(8);
     tokio::task::spawn_blocking(move || {
-        let mut w = ChannelWriter { tx: tx.clone(), buf: Vec::with_capacity(CHUNK) };
+        let mut w = ChannelWriter::new(tx.clone(), 1 << 20);
         let res = node.dag().export(&root, &mut w).and_then(|_| {
             w.flush().map_err(|e| NodeError::Internal(e.to_string()))?;
             Ok(())

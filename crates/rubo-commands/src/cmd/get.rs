@@ -13,7 +13,7 @@ use rubo_types::{Block, Cid};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::output::{Output, Printer, TextEncoder};
+use crate::output::{ChannelWriter, Output, Printer, TextEncoder};
 use crate::registry::{ArgKind, Ctx, RepoUse, Spec, bool_opt, str_opt};
 use crate::{CmdError, Request};
 
@@ -62,33 +62,6 @@ fn compression(req: &Request) -> Result<Option<u32>, CmdError> {
 }
 
 /// Sends what is written as byte chunks over the output channel.
-struct ChannelWriter {
-    tx: mpsc::Sender<Result<Bytes, CmdError>>,
-    buf: Vec<u8>,
-}
-
-const CHUNK: usize = 256 * 1024;
-
-impl Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK {
-            self.flush()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "reader went away"))
-    }
-}
-
 fn header(kind: tar::EntryType, mode: Option<u32>, mtime: Option<i64>, default_mode: u32) -> tar::Header {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(kind);
@@ -165,7 +138,7 @@ async fn get(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let err_tx = tx.clone();
     tokio::task::spawn_blocking(move || {
         let mut get = |c: &Cid| -> Result<Block, NodeError> { bs.get(c)?.ok_or_else(|| NodeError::not_found(c)) };
-        let w = ChannelWriter { tx, buf: Vec::with_capacity(CHUNK) };
+        let w = ChannelWriter::new(tx, 256 << 10);
         let res: Result<(), String> = (|| match level {
             Some(l) => {
                 let gz = flate2::write::GzEncoder::new(w, flate2::Compression::new(l));
