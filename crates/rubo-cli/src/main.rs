@@ -49,6 +49,7 @@ fn root() -> Command {
             Arg::new("repo-dir")
                 .long("repo-dir")
                 .global(true)
+                .help_heading("Global options")
                 .help("Path to the repository directory to use.")
                 .action(ArgAction::Set),
         )
@@ -57,6 +58,7 @@ fn root() -> Command {
                 .long("enc")
                 .alias("encoding")
                 .global(true)
+                .help_heading("Global options")
                 .value_parser(["text", "json"])
                 .help("The encoding type the output should be encoded with (json, text)")
                 .action(ArgAction::Set),
@@ -65,6 +67,7 @@ fn root() -> Command {
             Arg::new("cid-base")
                 .long("cid-base")
                 .global(true)
+                .help_heading("Global options")
                 .help("Multibase encoding used for version 1 CIDs in output.")
                 .action(ArgAction::Set),
         )
@@ -72,6 +75,7 @@ fn root() -> Command {
             Arg::new("upgrade-cidv0-in-output")
                 .long("upgrade-cidv0-in-output")
                 .global(true)
+                .help_heading("Global options")
                 .help("Upgrade version 0 to version 1 CIDs in output.")
                 .action(ArgAction::SetTrue),
         )
@@ -79,6 +83,7 @@ fn root() -> Command {
             Arg::new("offline")
                 .long("offline")
                 .global(true)
+                .help_heading("Global options")
                 .help("Run the command offline.")
                 .action(ArgAction::SetTrue),
         )
@@ -87,6 +92,7 @@ fn root() -> Command {
                 .short('D')
                 .long("debug")
                 .global(true)
+                .help_heading("Global options")
                 .help("Operate in debug mode (RUST_LOG=debug).")
                 .action(ArgAction::SetTrue),
         );

@@ -136,6 +136,7 @@ pub fn bool_opt(name: &'static str, help: &'static str) -> Arg {
         .require_equals(true)
         .default_missing_value("true")
         .value_parser(clap::builder::BoolishValueParser::new())
+        .hide_possible_values(true)
         .action(ArgAction::Set)
 }
 
