@@ -299,6 +299,8 @@ fn gather_inputs(kind: ArgKind, req: &mut Request) -> Result<(), CmdError> {
                 ignore_rules_path: o.str("ignore-rules-path").map(PathBuf::from),
                 stdin_name: o.str("stdin-name").map(str::to_string),
             };
+            let stdin_name = opts.stdin_name.clone().unwrap_or_default();
+            req.args = walk::order_args(std::mem::take(&mut req.args), &stdin_name)?;
             req.tree = Some(Box::new(walk::Walk::new(req.args.clone(), opts)));
         }
         ArgKind::Files => {

@@ -3,6 +3,7 @@
 //! applied, symlinks kept as symlinks unless dereferenced.
 
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use rubo_node::NodeError;
 use rubo_node::rubo_unixfs::import::{Entry, EntryKind};
 use rubo_node::rubo_unixfs::pb::UnixTime;
+use rubo_types::BString;
 
 /// How the walk treats what it finds.
 #[derive(Debug, Clone, Default)]
@@ -30,20 +32,77 @@ fn meta_of(meta: &fs::Metadata) -> (Option<u32>, Option<UnixTime>) {
 }
 
 /// The name an argument is added under (Kubo: the base name of the path).
-fn top_name(p: &Path) -> String {
-    let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
-    match name {
-        Some(n) if n != "." && n != ".." => n,
+fn top_name(p: &Path) -> BString {
+    match p.file_name() {
+        Some(n) if n != "." && n != ".." => BString::from(n.as_bytes()),
         _ => fs::canonicalize(p)
             .ok()
-            .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .and_then(|c| c.file_name().map(|n| BString::from(n.as_bytes())))
             .unwrap_or_default(),
     }
 }
 
+/// Checks and orders the path arguments as go-ipfs-cmds does before an add:
+/// each is added under its base name; the same path twice counts once, two
+/// paths with one base name in different folders are an error; the rest is
+/// sorted by base name.
+pub(crate) fn order_args(args: Vec<String>, stdin_name: &str) -> Result<Vec<String>, NodeError> {
+    let mut seen: Vec<(BString, PathBuf, String)> = Vec::new();
+    for a in args {
+        let (base, dir) = if a == "-" {
+            (BString::from(stdin_name), PathBuf::new())
+        } else {
+            let p = clean(Path::new(&a));
+            let base = top_name(&p);
+            let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
+            (base, dir)
+        };
+        match seen.iter().find(|(b, _, _)| *b == base) {
+            Some((_, d, _)) if *d == dir => continue,
+            Some((_, d, _)) => {
+                return Err(NodeError::InvalidInput(format!(
+                    "file name {base} repeated under different import directories: {} and {}",
+                    display_dir(&dir),
+                    display_dir(d)
+                )));
+            }
+            None => seen.push((base, dir, a)),
+        }
+    }
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(seen.into_iter().map(|(_, _, a)| a).collect())
+}
+
+fn display_dir(d: &Path) -> String {
+    if d.as_os_str().is_empty() { ".".into() } else { d.display().to_string() }
+}
+
+/// Go's `filepath.Clean`, lexically.
+fn clean(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir) => {}
+                _ => out.push(c),
+            },
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
 enum Pending {
     /// A path to visit, with its entry path.
-    Visit { fs_path: PathBuf, path: String },
+    Visit { fs_path: PathBuf, path: BString },
 }
 
 /// A lazy walk over the arguments, depth first, siblings sorted by name.
@@ -85,7 +144,7 @@ impl Walk {
         b.build().map(Some).map_err(|e| NodeError::InvalidInput(e.to_string()))
     }
 
-    fn entry(&mut self, fs_path: PathBuf, path: String) -> Result<Option<Entry>, NodeError> {
+    fn entry(&mut self, fs_path: PathBuf, path: BString) -> Result<Option<Entry>, NodeError> {
         let io = |e: std::io::Error| NodeError::InvalidInput(format!("{}: {e}", fs_path.display()));
         let lmeta = fs::symlink_metadata(&fs_path).map_err(io)?;
         let meta = if lmeta.file_type().is_symlink() && self.opts.dereference {
@@ -99,7 +158,7 @@ impl Walk {
             let target = fs::read_link(&fs_path).map_err(io)?;
             return Ok(Some(Entry {
                 path,
-                kind: EntryKind::Symlink(target.to_string_lossy().into_owned()),
+                kind: EntryKind::Symlink(BString::from(target.as_os_str().as_bytes())),
                 mode,
                 mtime,
             }));
@@ -115,7 +174,7 @@ impl Walk {
             for e in fs::read_dir(&fs_path).map_err(io)? {
                 let e = e.map_err(io)?;
                 let name = e.file_name();
-                let bytes = std::os::unix::ffi::OsStrExt::as_bytes(name.as_os_str()).to_vec();
+                let bytes = name.as_bytes().to_vec();
                 if !self.opts.hidden && bytes.first() == Some(&b'.') {
                     continue;
                 }
@@ -131,8 +190,11 @@ impl Walk {
             // Byte order, as Go sorts directory entries.
             names.sort();
             for (bytes, child) in names.into_iter().rev() {
-                let name = String::from_utf8_lossy(&bytes).into_owned();
-                let child_path = if path.is_empty() { name } else { format!("{path}/{name}") };
+                let mut child_path = path.clone();
+                if !child_path.is_empty() {
+                    child_path.push(b'/');
+                }
+                child_path.extend_from_slice(&bytes);
                 self.stack.push(Pending::Visit { fs_path: child, path: child_path });
             }
             return Ok(Some(Entry { path, kind: EntryKind::Dir, mode, mtime }));
@@ -155,7 +217,7 @@ impl Iterator for Walk {
                 return None;
             }
             self.stdin_used = true;
-            let name = self.opts.stdin_name.clone().unwrap_or_default();
+            let name = BString::from(self.opts.stdin_name.clone().unwrap_or_default());
             return Some(Ok(Entry {
                 path: name,
                 kind: EntryKind::File(Box::new(std::io::stdin())),
@@ -169,7 +231,7 @@ impl Iterator for Walk {
             }
             let arg = self.args.next()?;
             if arg.as_os_str() == "-" {
-                let name = self.opts.stdin_name.clone().unwrap_or_default();
+                let name = BString::from(self.opts.stdin_name.clone().unwrap_or_default());
                 return Some(Ok(Entry {
                     path: name,
                     kind: EntryKind::File(Box::new(std::io::stdin())),

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{RUBO, TestRepo};
+use common::{TestRepo, rubo_bin};
 use std::process::Command;
 
 #[test]
@@ -229,10 +229,10 @@ fn broken_config_is_a_clear_error() {
 
 #[test]
 fn help_and_no_args() {
-    let out = Command::new(RUBO).output().unwrap();
+    let out = Command::new(rubo_bin()).output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("USAGE"));
-    let out = Command::new(RUBO).args(["block", "put", "--help"]).output().unwrap();
+    let out = Command::new(rubo_bin()).args(["block", "put", "--help"]).output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("--cid-codec"), "{help}");

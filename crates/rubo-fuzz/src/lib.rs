@@ -51,7 +51,7 @@ pub mod engine;
 pub mod seeds;
 pub mod targets;
 
-pub use targets::{dag, mfs, repo, types, unixfs};
+pub use targets::{commands, dag, mfs, repo, types, unixfs};
 
 /// A fuzz target: bytes in, panics out.
 pub type Target = fn(&[u8]);
@@ -86,6 +86,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("mfs_path", mfs::path),
     ("mfs_write_read", mfs::write_read),
     ("mfs_hostile_file", mfs::hostile_file),
+    ("commands_extract_dag", commands::extract_dag),
+    ("commands_extract_tar", commands::extract_tar),
+    ("commands_argv", commands::argv),
+    ("commands_path", commands::path_and_numbers),
 ];
 
 /// The target called `name`.
@@ -98,6 +102,9 @@ pub fn target(name: &str) -> Option<Target> {
 pub fn cost(name: &str) -> u64 {
     match name {
         "mfs_write_read" => 40,
+        // A temporary folder of traps per input.
+        "commands_extract_dag" | "commands_extract_tar" => 40,
+        "commands_argv" => 20,
         "mfs_hostile_file" => 8,
         "repo_config" | "unixfs_dir" | "unixfs_file" | "dag_car" | "dag_path" => 4,
         "repo_identity" | "unixfs_chunker_spec" => 2,

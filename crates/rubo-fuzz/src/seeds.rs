@@ -332,7 +332,7 @@ fn dir_bundles() -> Vec<Vec<u8>> {
     ] {
         let entries: Vec<DirEntry> = (0..n)
             .filter_map(|i| {
-                files.get(i % files.len()).map(|f| DirEntry { name: format!("e{i}"), cid: *f.cid(), tsize: 2 })
+                files.get(i % files.len()).map(|f| DirEntry { name: format!("e{i}").into(), cid: *f.cid(), tsize: 2 })
             })
             .collect();
         let mut blocks: Vec<Block> = Vec::new();
@@ -557,8 +557,113 @@ pub fn generated(target: &str) -> Vec<Vec<u8>> {
         }
         "mfs_path" => text(&["/", "/a/b/", "//", "/a/../b", "a/b", "", "/./x/", "0644", "-1", "+777", "17777777777"]),
         "mfs_write_read" => mfs_op_seeds(),
+        "commands_extract_dag" => {
+            let mut v = hostile_tree_bundles();
+            v.extend(dir_bundles());
+            v.extend(file_bundles());
+            v
+        }
+        "commands_extract_tar" => tar_seeds(),
+        "commands_argv" => text(&[
+            "add\0-r\0--cid-version=1\0--raw-leaves\0dir",
+            "get\0-o\0out\0-a\0-C\0-l\09\0QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn",
+            "pin\0ls\0--type=all\0--names",
+            "block\0put\0--mhtype=sha3\0--mhlen=20\0--cid-codec=dag-pb",
+            "cat\0--offset=0x10\0--length=010\0/ipfs/bafkqaaa/a/b",
+            "files\0write\0--create\0--offset=-1\0/a",
+            "dag\0export\0--progress=false\0ipfs://bafkqaaa",
+        ]),
+        "commands_path" => text(&[
+            "/ipfs/QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn/a/b",
+            "ipfs://bafkqaaa/x//y/",
+            "/ipfs/bafkqaaa/../x",
+            "0x7fffffffffffffff",
+            "-0b101",
+            "0777",
+            "1_000",
+            "T",
+        ]),
         _ => Vec::new(),
     }
+}
+
+/// Directories that try to escape an extraction: a symlink and a directory
+/// of one name, a symlink out, names with `..` and `/`.
+fn hostile_tree_bundles() -> Vec<Vec<u8>> {
+    let dir_data = Data::new(DataType::Directory).encode();
+    let mut link_data = Data::new(DataType::Symlink);
+    link_data.data = Some(Bytes::from_static(b"../victim"));
+    let mut abs_data = Data::new(DataType::Symlink);
+    abs_data.data = Some(Bytes::from_static(b"/tmp"));
+    let mut file_data = Data::new(DataType::File);
+    file_data.data = Some(Bytes::from_static(b"owned\n"));
+    file_data.filesize = Some(6);
+    let enc = |links: Vec<PbLink>, data: Vec<u8>| PbNode { links, data: Some(data.into()) }.encode();
+    let file = enc(vec![], file_data.encode());
+    let link = enc(vec![], link_data.encode());
+    let abs = enc(vec![], abs_data.encode());
+    let cid_of = |b: &[u8]| block(b, codec::DAG_PB, hash::SHA2_256, Version::V0).map(|b| *b.cid());
+    let (Some(fc), Some(lc), Some(ac)) = (cid_of(&file), cid_of(&link), cid_of(&abs)) else { return Vec::new() };
+    let inner = enc(vec![PbLink::new(fc, "file", 6)], dir_data.clone());
+    let Some(ic) = cid_of(&inner) else { return Vec::new() };
+    let mut out = Vec::new();
+    for links in [
+        vec![PbLink::new(lc, "x", 1), PbLink::new(ic, "x", 1)],
+        vec![PbLink::new(ac, "a", 1), PbLink::new(ic, "a", 1)],
+        vec![PbLink::new(ic, "e0", 1), PbLink::new(fc, "e1", 1)],
+        vec![PbLink::new(fc, "..", 1), PbLink::new(fc, "a/b", 1), PbLink::new(fc, "", 1)],
+    ] {
+        let root = enc(links, dir_data.clone());
+        out.push(bundle::join(&[root, inner.clone(), file.clone(), link.clone(), abs.clone()]));
+    }
+    out
+}
+
+/// Tar streams that try to escape: absolute and `..` names, a symlink then
+/// a path through it, a file root then more entries.
+fn tar_seeds() -> Vec<Vec<u8>> {
+    fn entry(b: &mut tar::Builder<Vec<u8>>, kind: tar::EntryType, name: &[u8], link: &[u8], data: &[u8]) {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_mode(0o755);
+        h.set_size(data.len() as u64);
+        // Raw names: the header writer refuses `..`, a hostile archive does not.
+        let n = name.len().min(99);
+        if let Some(gnu) = h.as_gnu_mut() {
+            gnu.name[..n].copy_from_slice(&name[..n]);
+            let l = link.len().min(99);
+            gnu.linkname[..l].copy_from_slice(&link[..l]);
+        }
+        h.set_cksum();
+        let _ = b.append(&h, data);
+    }
+    use tar::EntryType::{Directory as D, Regular as F, Symlink as L};
+    // (kind, name, link target, contents)
+    type Spec<'a> = (tar::EntryType, &'a [u8], &'a [u8], &'a [u8]);
+    let cases: &[&[Spec<'_>]] = &[
+        &[
+            (D, b"root", b"", b""),
+            (L, b"root/x", b"../victim", b""),
+            (D, b"root/x", b"", b""),
+            (F, b"root/x/f", b"", b"owned"),
+        ],
+        &[(D, b"root", b"", b""), (F, b"root/a/f", b"", b"through a trap")],
+        &[(D, b"root", b"", b""), (F, b"root/../escape", b"", b"x")],
+        &[(D, b"root", b"", b""), (F, b"/abs", b"", b"x")],
+        &[(F, b"file", b"", b"x"), (F, b"file2", b"", b"y")],
+        &[(L, b"root", b"/tmp", b"")],
+        &[(D, b"root", b"", b""), (F, b"other/f", b"", b"x")],
+    ];
+    cases
+        .iter()
+        .map(|es| {
+            let mut b = tar::Builder::new(Vec::new());
+            for (k, n, l, d) in es.iter() {
+                entry(&mut b, *k, n, l, d);
+            }
+            b.into_inner().unwrap_or_default()
+        })
+        .collect()
 }
 
 /// Tokens worth inserting for `target`.

@@ -16,7 +16,7 @@
 //! the format of untouched sub-shards; they differ only after `chcid` of a HAMT).
 
 use rubo_types::dagpb::{PbLink, PbNode};
-use rubo_types::{Block, Bytes, Cid};
+use rubo_types::{BString, Block, Bytes, Cid};
 use rubo_unixfs::dir::{DirOptions, SizeEstimation, estimated_size, link_estimate, link_serialized_size};
 use rubo_unixfs::hamt::{self, Fanout, Shard};
 use rubo_unixfs::pb::{Data, DataType, UnixTime};
@@ -157,8 +157,9 @@ impl Dir {
     pub(crate) fn get<S: Store + ?Sized>(
         &self,
         ctx: &mut Ctx<'_, S>,
-        name: &str,
+        name: &(impl AsRef<[u8]> + ?Sized),
     ) -> Result<Option<DirEntry>, MfsError> {
+        let name: &[u8] = name.as_ref();
         match &self.state {
             State::Basic { links, .. } => Ok(links.iter().find(|l| l.name == name).cloned()),
             State::Hamt { entries: Some(e), .. } => Ok(e.iter().find(|l| l.name == name).cloned()),
@@ -213,13 +214,14 @@ impl Dir {
     pub(crate) fn add<S: Store + ?Sized>(
         &mut self,
         ctx: &mut Ctx<'_, S>,
-        name: &str,
+        name: &(impl AsRef<[u8]> + ?Sized),
         entry_cid: Cid,
         tsize: u64,
         cfg: &DirConfig,
     ) -> Result<(), MfsError> {
+        let name: &[u8] = name.as_ref();
         self.dirty = true;
-        let new = DirEntry { name: name.to_string(), cid: entry_cid, tsize };
+        let new = DirEntry { name: name.into(), cid: entry_cid, tsize };
         if self.is_hamt() {
             if self.hamt_should_unshard(ctx, name, Some(&new), cfg)? {
                 let mut basic = self.hamt_to_basic(ctx, cfg.max_links)?;
@@ -267,9 +269,10 @@ impl Dir {
     pub(crate) fn remove<S: Store + ?Sized>(
         &mut self,
         ctx: &mut Ctx<'_, S>,
-        name: &str,
+        name: &(impl AsRef<[u8]> + ?Sized),
         cfg: &DirConfig,
     ) -> Result<(), MfsError> {
+        let name: &[u8] = name.as_ref();
         if self.is_hamt() {
             if self.hamt_should_unshard(ctx, name, None, cfg)? {
                 // The entry beyond MaxLinks is still there: boxo lifts the limit by one.
@@ -327,7 +330,7 @@ impl Dir {
     fn hamt_should_unshard<S: Store + ?Sized>(
         &mut self,
         ctx: &mut Ctx<'_, S>,
-        name: &str,
+        name: &[u8],
         add: Option<&DirEntry>,
         cfg: &DirConfig,
     ) -> Result<bool, MfsError> {
@@ -354,7 +357,7 @@ impl Dir {
         }
         if let Some(a) = add {
             // boxo sizes the added node's link from `ipld.MakeLink`, which has no name.
-            op += cfg.link_size(&DirEntry { name: String::new(), ..a.clone() });
+            op += cfg.link_size(&DirEntry { name: BString::default(), ..a.clone() });
         }
         if size_change + op >= 0 {
             return Ok(false);
@@ -433,7 +436,7 @@ impl Dir {
         match &self.state {
             State::Basic { data, links } => {
                 let mut sorted: Vec<&DirEntry> = links.iter().collect();
-                sorted.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+                sorted.sort_by(|a, b| a.name.cmp(&b.name));
                 let pb_links = sorted.iter().map(|e| PbLink::new(e.cid, e.name.clone(), e.tsize)).collect();
                 let tsizes = links.iter().fold(0u64, |a, e| a.saturating_add(e.tsize));
                 let node = PbNode { links: pb_links, data: Some(data.clone()) };
@@ -462,7 +465,7 @@ impl Dir {
                 let tsizes = root_links.iter().fold(0u64, |a, l| a.saturating_add(l.tsize.unwrap_or(0)));
                 let mut links = root_links.clone();
                 links.sort_by(|a, b| {
-                    a.name.as_deref().unwrap_or("").as_bytes().cmp(b.name.as_deref().unwrap_or("").as_bytes())
+                    a.name.as_deref().map_or(&[][..], |n| n).cmp(b.name.as_deref().map_or(&[][..], |n| n))
                 });
                 let node = PbNode { links, data: Some(Bytes::from(root_data.encode())) };
                 put_node(ctx, &self.prefix, node, tsizes)
@@ -496,7 +499,9 @@ fn empty_shard(fanout: Fanout) -> Result<Shard, MfsError> {
 /// name there, the slot's hex prefix followed by the name. (boxo adds new
 /// entries under the bare name, so replacing one shrinks its `sizeChange`.)
 fn in_shard(e: &DirEntry, pad: usize) -> DirEntry {
-    DirEntry { name: format!("{}{}", "0".repeat(pad), e.name), ..e.clone() }
+    let mut name = BString::from("0".repeat(pad));
+    name.extend_from_slice(&e.name);
+    DirEntry { name, ..e.clone() }
 }
 
 /// HAMT `Swap` bookkeeping: replace or insert, adjusting boxo's counters.
@@ -534,7 +539,7 @@ fn basic_add_links(links: &mut Vec<DirEntry>, new: DirEntry, max_links: usize) -
     Ok(())
 }
 
-fn basic_remove(links: &mut Vec<DirEntry>, name: &str) -> Result<(), MfsError> {
+fn basic_remove(links: &mut Vec<DirEntry>, name: &[u8]) -> Result<(), MfsError> {
     let before = links.len();
     links.retain(|l| l.name != name);
     if links.len() == before {

@@ -75,7 +75,7 @@ use std::fmt;
 use std::io::Read;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rubo_types::{Block, Bytes, Cid, codec};
+use rubo_types::{BString, Block, Bytes, Cid, codec};
 use rubo_unixfs::chunker::ChunkerSpec;
 use rubo_unixfs::dir::{DEFAULT_HAMT_THRESHOLD, SizeEstimation};
 use rubo_unixfs::hamt::DEFAULT_FANOUT;
@@ -156,7 +156,7 @@ pub enum NodeType {
 /// is set (Kubo sends `Type: 0, Size: 0, Hash: ""`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LsEntry {
-    pub name: String,
+    pub name: BString,
     pub kind: NodeType,
     /// File size (0 for directories).
     pub size: u64,
@@ -365,7 +365,7 @@ impl<S: Store> Mfs<S> {
         let mut cur = self.open(&mut ctx, root)?;
         let mut out = match cur.walk_to_dir(&mut ctx, &parts)? {
             WalkEnd::File(block, entry) => {
-                let name = path::split(&p).1.to_string();
+                let name = BString::from(path::split(&p).1);
                 if !long {
                     return Ok(vec![LsEntry { name, kind: NodeType::File, size: 0, hash: None }]);
                 }
@@ -390,7 +390,7 @@ impl<S: Store> Mfs<S> {
             }
         };
         if sorted {
-            out.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+            out.sort_by(|a, b| a.name.cmp(&b.name));
         }
         Ok(out)
     }

@@ -210,8 +210,7 @@ impl PbFile {
 
     pub(crate) fn encode(&self) -> Result<Block, MfsError> {
         let mut links = self.links.clone();
-        links
-            .sort_by(|a, b| a.name.as_deref().unwrap_or("").as_bytes().cmp(b.name.as_deref().unwrap_or("").as_bytes()));
+        links.sort_by(|a, b| a.name.as_deref().map_or(&[][..], |n| n).cmp(b.name.as_deref().map_or(&[][..], |n| n)));
         let node = PbNode { links, data: Some(Bytes::from(self.data.encode())) };
         Ok(self.prefix.dag_pb(node.encode())?)
     }

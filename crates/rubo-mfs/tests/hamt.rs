@@ -91,7 +91,7 @@ proptest! {
                 .keys()
                 .map(|name| {
                     let st = m.stat(&root, &format!("/d/{name}"), false).unwrap();
-                    DirEntry { name: name.clone(), cid: st.hash, tsize: st.cumulative_size }
+                    DirEntry { name: name.clone().into(), cid: st.hash, tsize: st.cumulative_size }
                 })
                 .collect();
             let est: u64 = entries.iter().map(link_estimate).sum();

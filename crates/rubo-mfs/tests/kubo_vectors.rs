@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use rubo_mfs::{CidPrefix, CpOptions, CpSource, MfsConfig, MfsError, RmOptions, WriteOptions};
-use rubo_types::Cid;
+use rubo_types::{ByteSlice, Cid};
 use rubo_unixfs::dir::{DirOptions, build_directory};
 use rubo_unixfs::file::FileOptions;
 use rubo_unixfs::{DirEntry, file::Layout};
@@ -45,9 +45,9 @@ fn files_api(import: CidPrefix, args: Option<CidPrefix>, raw: bool, raw_files: b
     root = cp_cid(&m, &root, file1, "/cats/file1", &plain_cp);
     assert_eq!(names(&m, &root, "/cats"), ["file1"]);
     let l = m.ls(&root, "/cats", true, true).unwrap();
-    assert_eq!((l[0].name.as_str(), l[0].hash, l[0].size), ("file1", Some(file1), 4));
+    assert_eq!((l[0].name.to_str().unwrap(), l[0].hash, l[0].size), ("file1", Some(file1), 4));
     let l = m.ls(&root, "/cats/file1", true, true).unwrap();
-    assert_eq!((l[0].name.as_str(), l[0].hash, l[0].size), ("file1", Some(file1), 4));
+    assert_eq!((l[0].name.to_str().unwrap(), l[0].hash, l[0].size), ("file1", Some(file1), 4));
     let st = m.stat(&root, "/cats/file1", false).unwrap();
     assert_eq!((st.hash, st.size, st.blocks, st.kind.as_str(), st.mode, st.mtime), (file1, 4, 0, "file", 0, None));
     assert_eq!(read_all(&m, &root, "/cats/file1"), b"foo\n");
@@ -326,7 +326,8 @@ fn sharding(dir_prefix: Option<CidPrefix>, expect: &str) {
     }
     want.sort();
     assert_eq!(names(&m, &root, "/foo"), want);
-    let unsorted: Vec<String> = m.ls(&root, "/foo", false, false).unwrap().into_iter().map(|e| e.name).collect();
+    let unsorted: Vec<String> =
+        m.ls(&root, "/foo", false, false).unwrap().into_iter().map(|e| e.name.to_string()).collect();
     assert_ne!(unsorted, want, "a HAMT lists in hash order");
     assert_eq!(read_all(&m, &root, "/foo/file65"), b"65\n");
     assert_eq!(hash(&m, &root, "/foo"), expect);
@@ -356,7 +357,7 @@ fn automatic_unsharding_and_resharding() {
         let cid = add(m.store(), data.as_bytes(), &file_opts);
         // A one-leaf file's cumulative size is its block's length.
         let tsize = rubo_mfs::Store::get(m.store(), &cid).unwrap().unwrap().len() as u64;
-        entries.push(DirEntry { name: format!("file{i:06}"), cid, tsize });
+        entries.push(DirEntry { name: format!("file{i:06}").into(), cid, tsize });
     }
     let mut blocks = Vec::new();
     let (big, _) = build_directory(entries.clone(), &DirOptions::default(), &mut |b| {

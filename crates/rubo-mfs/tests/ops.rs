@@ -10,7 +10,7 @@ use rubo_mfs::{
     WriteOptions, parse_mode,
 };
 use rubo_types::dagpb::PbNode;
-use rubo_types::{Block, Bytes, Cid, Version, codec, hash};
+use rubo_types::{Block, ByteSlice, Bytes, Cid, Version, codec, hash};
 use rubo_unixfs::file::FileOptions;
 use rubo_unixfs::pb::{Data, DataType, UnixTime};
 
@@ -71,7 +71,7 @@ fn ls_entries() {
     let (m, mut root) = setup();
     root = write(&m, &root, "/d/a", b"12345678", &create());
     let l = m.ls(&root, "/d", true, true).unwrap();
-    let got: Vec<(&str, NodeType, u64)> = l.iter().map(|e| (e.name.as_str(), e.kind, e.size)).collect();
+    let got: Vec<(&str, NodeType, u64)> = l.iter().map(|e| (e.name.to_str().unwrap(), e.kind, e.size)).collect();
     assert_eq!(got, [("a", NodeType::File, 8), ("f", NodeType::File, 5), ("sub", NodeType::Directory, 0)]);
     assert_eq!(l[2].hash.unwrap().to_string(), "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn");
     // Without --long only names (Kubo: Type 0, Size 0, Hash "").
@@ -79,7 +79,7 @@ fn ls_entries() {
     assert!(l.iter().all(|e| e.hash.is_none() && e.size == 0 && e.kind == NodeType::File));
     // A file lists as itself; with a trailing slash Kubo's name is empty.
     let l = m.ls(&root, "/d/a", true, true).unwrap();
-    assert_eq!((l[0].name.as_str(), l[0].size), ("a", 8));
+    assert_eq!((l[0].name.to_str().unwrap(), l[0].size), ("a", 8));
     assert_eq!(m.ls(&root, "/d/a/", false, true).unwrap()[0].name, "");
     // The root by default.
     assert_eq!(names(&m, &root, "/"), ["d"]);

@@ -60,7 +60,7 @@ impl PbLookup for UnixfsLookup {
         };
         let root = load(cid)?;
         let mut get = |c: &Cid| load(c);
-        match rubo_unixfs::dir::lookup(&root, name, &mut get) {
+        match rubo_unixfs::dir::lookup(&root, name.as_bytes(), &mut get) {
             Ok(Some(e)) => Ok(PbStep::Link(e.cid)),
             Ok(None) => Ok(PbStep::NotFound),
             Err(rubo_unixfs::dir::DirError::Get(e)) => Err(e),

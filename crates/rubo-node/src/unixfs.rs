@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
-use rubo_types::{Block, Bytes, Cid, codec};
+use rubo_types::{BString, Block, Bytes, Cid, codec};
 use rubo_unixfs::export::{self, ExportError, NodeKind};
 use rubo_unixfs::import::{Entry, Event, HashPool, ImportError, ImportOptions, Importer};
 use rubo_unixfs::pb::UnixTime;
@@ -36,12 +36,12 @@ pub type AddEntries = Box<dyn Iterator<Item = Result<Entry, NodeError>> + Send>;
 /// A directory entry as `ls` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LsEntry {
-    pub name: String,
+    pub name: BString,
     pub cid: Cid,
     /// File size when resolved, else the link's cumulative size.
     pub size: u64,
     pub kind: LsKind,
-    pub target: String,
+    pub target: BString,
     pub mode: Option<u32>,
     pub mtime: Option<UnixTime>,
 }
@@ -81,8 +81,10 @@ fn export_err(e: ExportError<NodeError>) -> NodeError {
 
 /// Groups a flat entry stream into top-level items: each argument of `add`
 /// is imported (and reported) on its own, as Kubo does.
-fn top_of(path: &str) -> &str {
-    path.trim_start_matches('/').split('/').next().unwrap_or_default()
+fn top_of(path: &[u8]) -> &[u8] {
+    let start = path.iter().position(|&b| b != b'/').unwrap_or(path.len());
+    let rest = &path[start..];
+    rest.split(|&b| b == b'/').next().unwrap_or_default()
 }
 
 impl UnixfsApi {
@@ -101,7 +103,7 @@ impl UnixfsApi {
     }
 
     /// A local block, or "not found" (no network yet).
-    fn get_block(&self, cid: &Cid) -> Result<Block, NodeError> {
+    pub(crate) fn get_block(&self, cid: &Cid) -> Result<Block, NodeError> {
         let bs = self.node.repo().blockstore();
         bs.get(cid)?.ok_or_else(|| NodeError::not_found(cid))
     }
@@ -180,7 +182,7 @@ impl UnixfsApi {
                 cid: e.cid,
                 size: e.tsize,
                 kind: LsKind::Unknown,
-                target: String::new(),
+                target: BString::default(),
                 mode: None,
                 mtime: None,
             };
@@ -239,7 +241,7 @@ fn run_add(
         }
         Ok(())
     };
-    let mut events = |e: AddEvent| -> Result<(), ImportError> {
+    let events = |e: AddEvent| -> Result<(), ImportError> {
         match e {
             Event::Progress { .. } => send(e),
             Event::Added { .. } => {
@@ -249,6 +251,17 @@ fn run_add(
             }
         }
     };
+    // Directories are reported after every file, as Kubo's adder does.
+    // The importer reports directories from `finish` only.
+    let held: RefCell<Vec<AddEvent>> = RefCell::new(Vec::new());
+    let finishing = std::cell::Cell::new(false);
+    let mut hold_dirs = |e: AddEvent| -> Result<(), ImportError> {
+        if finishing.get() && matches!(e, Event::Added { .. }) {
+            held.borrow_mut().push(e);
+            return Ok(());
+        }
+        events(e)
+    };
     let flush = || -> Result<(), NodeError> {
         if let Some(w) = writer.borrow_mut().as_mut() {
             w.flush()?;
@@ -256,14 +269,18 @@ fn run_add(
         Ok(())
     };
 
+    // Kubo's adder fails as a whole: an error anywhere (a file that cannot
+    // be read, a walk error, a duplicate name) leaves nothing pinned, and the
+    // directories' `added` lines, which it prints last, are never printed.
+    let mut roots = Vec::new();
     let mut entries = entries.peekable();
     while entries.peek().is_some() {
-        let mut importer = Importer::new(&opts.import, &pool, &mut sink, &mut events);
-        let mut top: Option<String> = None;
+        let mut importer = Importer::new(&opts.import, &pool, &mut sink, &mut hold_dirs);
+        let mut top: Option<Vec<u8>> = None;
         while let Some(next) = entries.peek() {
             let this_top = match next {
-                Ok(e) => top_of(&e.path).to_string(),
-                Err(_) => String::new(),
+                Ok(e) => top_of(&e.path).to_vec(),
+                Err(_) => Vec::new(),
             };
             if !opts.wrap && top.as_ref().is_some_and(|t| *t != this_top || t.is_empty()) {
                 break;
@@ -272,12 +289,20 @@ fn run_add(
             let Some(entry) = entries.next() else { break };
             importer.add(entry?).map_err(import_err)?;
         }
+        finishing.set(true);
         let root = importer.finish(opts.wrap).map_err(import_err)?;
-        flush()?;
-        if let (Some(root), Some(name), false) = (root, &opts.pin, opts.only_hash) {
+        finishing.set(false);
+        roots.extend(root);
+    }
+    flush()?;
+    if let (Some(name), false) = (&opts.pin, opts.only_hash) {
+        for root in &roots {
             node.pin().add_recursive_trusted(&root.cid, name)?;
         }
-        release(true).map_err(import_err)?;
     }
+    for e in held.into_inner() {
+        events(e).map_err(import_err)?;
+    }
+    release(true).map_err(import_err)?;
     Ok(())
 }

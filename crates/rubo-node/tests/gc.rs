@@ -45,7 +45,7 @@ impl Read for Noise {
 
 fn add(node: &Node, seed: u64, len: u64, pin: bool) -> Cid {
     let entry = Entry {
-        path: String::new(),
+        path: Default::default(),
         kind: EntryKind::File(Box::new(Noise { state: seed * 2 + 1, left: len })),
         mode: None,
         mtime: None,

@@ -4,6 +4,7 @@
 //! Decoding rejects unknown fields, wrong wire types, duplicate or out-of-order
 //! fields, links without a Hash and Hashes that are not CIDs.
 
+use bstr::BString;
 use bytes::Bytes;
 use thiserror::Error;
 
@@ -14,9 +15,9 @@ use crate::pb::{self, FieldReader, FieldValue, PbError, WireType};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PbLink {
     pub cid: Cid,
-    /// Link names are protobuf strings; Go does not check them for UTF-8, so
-    /// invalid sequences are replaced rather than refused.
-    pub name: Option<String>,
+    /// Link names are protobuf strings, which Go does not check for UTF-8:
+    /// they are kept as bytes, so any name round-trips unchanged.
+    pub name: Option<BString>,
     pub tsize: Option<u64>,
 }
 
@@ -112,7 +113,7 @@ impl PbNode {
 }
 
 impl PbLink {
-    pub fn new(cid: Cid, name: impl Into<String>, tsize: u64) -> Self {
+    pub fn new(cid: Cid, name: impl Into<BString>, tsize: u64) -> Self {
         Self { cid, name: Some(name.into()), tsize: Some(tsize) }
     }
 
@@ -131,7 +132,7 @@ impl PbLink {
     fn encode_into(&self, out: &mut Vec<u8>) {
         pb::put_bytes_field(out, 1, &self.cid.to_bytes());
         if let Some(name) = &self.name {
-            pb::put_bytes_field(out, 2, name.as_bytes());
+            pb::put_bytes_field(out, 2, name);
         }
         if let Some(t) = self.tsize {
             pb::put_varint_field(out, 3, t);
@@ -141,7 +142,7 @@ impl PbLink {
 
 fn decode_link(buf: &[u8]) -> Result<PbLink, DagPbError> {
     let mut cid = None;
-    let mut name: Option<String> = None;
+    let mut name: Option<BString> = None;
     let mut tsize = None;
     for field in FieldReader::new(buf) {
         let (num, value) = field?;
@@ -171,7 +172,7 @@ fn decode_link(buf: &[u8]) -> Result<PbLink, DagPbError> {
                 let FieldValue::Len(b) = value else {
                     return Err(DagPbError::Link("wrong wireType for Name"));
                 };
-                name = Some(String::from_utf8_lossy(b).into_owned());
+                name = Some(BString::from(b));
             }
             3 => {
                 if tsize.is_some() {

@@ -20,4 +20,5 @@ pub mod pb;
 pub use crate::block::{BLOCK_SIZE_LIMIT, Block, BlockError};
 pub use crate::cid::{Cid, CidError, Multihash, Version, cid_from_bytes, parse_cid};
 pub use ::multibase::Base;
+pub use bstr::{BStr, BString, ByteSlice};
 pub use bytes::Bytes;

@@ -42,7 +42,7 @@
 //! deterministic. [`lookup`] fetches one block per HAMT level.
 
 use rubo_types::dagpb::{DagPbError, PbLink, PbNode};
-use rubo_types::{Block, BlockError, Cid, codec, pb as wire};
+use rubo_types::{BString, Block, BlockError, Cid, codec, pb as wire};
 use thiserror::Error;
 
 use crate::hamt::{self, Fanout, HamtError, Shard};
@@ -102,7 +102,7 @@ impl Default for DirOptions {
 #[non_exhaustive]
 pub enum DirError<E> {
     #[error("directory already has entry by that name: {0:?}")]
-    DuplicateName(String),
+    DuplicateName(BString),
     #[error("BasicDirectory: cannot add child: maxLinks reached")]
     MaxLinks,
     #[error("{0} is not a UnixFS directory")]
@@ -313,11 +313,14 @@ pub fn list_entries<E>(
 /// basic directory; in a HAMT, one block fetched per level.
 pub fn lookup<E>(
     root: &Block,
-    name: &str,
+    name: &[u8],
     get: &mut dyn FnMut(&Cid) -> Result<Block, E>,
 ) -> Result<Option<DirEntry>, DirError<E>> {
     match Directory::decode(root)? {
-        Directory::Basic(links) => Ok(links.iter().find(|l| l.name.as_deref().unwrap_or("") == name).map(basic_entry)),
+        Directory::Basic(links) => Ok(links
+            .iter()
+            .find(|l| l.name.as_ref().map_or(name.is_empty(), |n| n.as_slice() == name))
+            .map(basic_entry)),
         Directory::Hamt(shard) => Ok(hamt::find(&shard, name, get)?),
     }
 }

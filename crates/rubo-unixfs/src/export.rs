@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 use rubo_types::dagpb::PbNode;
-use rubo_types::{Block, Cid, codec};
+use rubo_types::{BString, Block, Cid, codec};
 
 use crate::DirEntry;
 use crate::pb::{Data, DataType, UnixTime};
@@ -51,8 +51,9 @@ pub enum NodeKind {
     },
     Directory,
     HamtDirectory,
+    /// The target as stored: bytes, like every UnixFS name.
     Symlink {
-        target: String,
+        target: BString,
     },
     /// dag-pb without UnixFS data, or another codec.
     Other,
@@ -91,9 +92,7 @@ pub fn decode<E>(block: &Block) -> Result<Node, ExportError<E>> {
                 DataType::File | DataType::Raw => NodeKind::File { size: d.file_size() },
                 DataType::Directory => NodeKind::Directory,
                 DataType::HamtShard => NodeKind::HamtDirectory,
-                DataType::Symlink => NodeKind::Symlink {
-                    target: String::from_utf8_lossy(d.data.as_deref().unwrap_or_default()).into_owned(),
-                },
+                DataType::Symlink => NodeKind::Symlink { target: BString::from(d.data.as_deref().unwrap_or_default()) },
                 DataType::Metadata => NodeKind::Other,
             };
             Ok(Node { cid, kind, mode: d.mode, mtime: d.mtime, pb: Some(pb), data: Some(d) })
@@ -122,13 +121,14 @@ pub fn read_file<E>(
     // Links still to visit: (CID, position of its first byte in the file, depth).
     // Blocks are fetched only when visited, so memory holds one path of nodes
     // plus the pending links, not whole levels of leaves.
-    let mut stack: Vec<(Cid, u64, usize)> = Vec::new();
-    let mut next: Option<(Block, u64, usize)> = Some((root.clone(), 0, 0));
+    // Each carries the size its parent declares for it (none for the root).
+    let mut stack: Vec<(Cid, u64, Option<u64>, usize)> = Vec::new();
+    let mut next: Option<(Block, u64, Option<u64>, usize)> = Some((root.clone(), 0, None, 0));
     while remaining > 0 {
-        let (block, start, depth) = match next.take() {
+        let (block, start, expected, depth) = match next.take() {
             Some(x) => x,
             None => match stack.pop() {
-                Some((c, at, d)) => (get(&c).map_err(ExportError::Get)?, at, d),
+                Some((c, at, exp, d)) => (get(&c).map_err(ExportError::Get)?, at, exp, d),
                 None => break,
             },
         };
@@ -137,36 +137,27 @@ pub fn read_file<E>(
         }
         let cid = *block.cid();
         let node = decode::<E>(&block)?;
+        check_size(&cid, content_size(&node, &block)?, expected)?;
         match (&node.kind, node.pb.as_ref(), node.data.as_ref()) {
             (NodeKind::File { .. }, None, None) => {
                 // A raw block: all data.
                 emit(block.data(), start, offset, end, &mut remaining, out)?;
             }
-            (NodeKind::File { size }, Some(pb), Some(d)) => {
+            (NodeKind::File { .. }, Some(pb), Some(d)) => {
                 let inline = d.data.clone().unwrap_or_default();
                 emit(&inline, start, offset, end, &mut remaining, out)?;
-                if pb.links.is_empty() {
-                    continue;
-                }
-                if d.blocksizes.len() != pb.links.len() {
-                    return Err(malformed(&cid, "blocksizes do not match links"));
-                }
-                let total: u64 = d.blocksizes.iter().fold(inline.len() as u64, |a, b| a.saturating_add(*b));
-                if d.filesize.is_some() && total != *size {
-                    return Err(malformed(&cid, "filesize does not match blocksizes"));
-                }
                 // Children in reverse so the first comes off the stack first.
                 let mut pos = start.saturating_add(inline.len() as u64);
                 let mut wanted = Vec::new();
                 for (link, bs) in pb.links.iter().zip(&d.blocksizes) {
                     let child_end = pos.saturating_add(*bs);
                     if child_end > offset && pos < end {
-                        wanted.push((link.cid, pos));
+                        wanted.push((link.cid, pos, *bs));
                     }
                     pos = child_end;
                 }
-                for (child, at) in wanted.into_iter().rev() {
-                    stack.push((child, at, depth + 1));
+                for (child, at, bs) in wanted.into_iter().rev() {
+                    stack.push((child, at, Some(bs), depth + 1));
                 }
             }
             (NodeKind::Directory | NodeKind::HamtDirectory, _, _) => return Err(ExportError::IsDir(Box::new(cid))),
@@ -174,6 +165,42 @@ pub fn read_file<E>(
         }
     }
     Ok(())
+}
+
+/// The bytes a file node holds: a raw block's length, or a file node's inline
+/// data plus the sizes it declares for its children, which must agree with
+/// its `filesize` when that is set. A DAG that disagrees with itself is an
+/// error wherever it is read (`cat`, `get`, the gateway), never padded or cut.
+fn content_size<E>(node: &Node, block: &Block) -> Result<u64, ExportError<E>> {
+    let cid = block.cid();
+    match (&node.kind, node.pb.as_ref(), node.data.as_ref()) {
+        (NodeKind::File { .. }, None, None) => Ok(block.len() as u64),
+        (NodeKind::File { .. }, Some(pb), Some(d)) => {
+            if !pb.links.is_empty() && d.blocksizes.len() != pb.links.len() {
+                return Err(malformed(cid, "blocksizes do not match links"));
+            }
+            if pb.links.is_empty() && !d.blocksizes.is_empty() {
+                return Err(malformed(cid, "blocksizes do not match links"));
+            }
+            let inline = d.data.as_ref().map_or(0, |b| b.len() as u64);
+            let total = d.blocksizes.iter().try_fold(inline, |a, b| a.checked_add(*b));
+            let total = total.ok_or_else(|| malformed(cid, "file size overflows"))?;
+            match d.filesize {
+                Some(f) if f != total => {
+                    Err(malformed(cid, format!("filesize {f} does not match its content ({total} bytes)")))
+                }
+                _ => Ok(total),
+            }
+        }
+        _ => Ok(0),
+    }
+}
+
+fn check_size<E>(cid: &Cid, actual: u64, expected: Option<u64>) -> Result<(), ExportError<E>> {
+    match expected {
+        Some(e) if e != actual => Err(malformed(cid, format!("holds {actual} bytes where its parent declares {e}"))),
+        _ => Ok(()),
+    }
 }
 
 fn emit<E>(
@@ -230,7 +257,8 @@ where
         let node = decode::<E>(&block)?;
         match node.kind {
             NodeKind::Directory | NodeKind::HamtDirectory => {
-                let found = crate::dir::lookup(&block, name, get).map_err(|e| malformed(&cur, e.to_string()))?;
+                let found =
+                    crate::dir::lookup(&block, name.as_bytes(), get).map_err(|e| malformed(&cur, e.to_string()))?;
                 match found {
                     Some(e) => cur = e.cid,
                     None => return Err(ExportError::NoLink { cid: Box::new(cur), name: (*name).to_string() }),
@@ -241,7 +269,7 @@ where
                 let link = node
                     .pb
                     .as_ref()
-                    .and_then(|pb| pb.links.iter().find(|l| l.name.as_deref() == Some(*name)))
+                    .and_then(|pb| pb.links.iter().find(|l| l.name.as_ref().is_some_and(|n| n == name)))
                     .map(|l| l.cid);
                 match link {
                     Some(c) => cur = c,
@@ -257,8 +285,8 @@ where
 /// reaches them, one path of the DAG in memory at a time.
 pub struct FileReader<G> {
     get: G,
-    /// Links still to visit, last first: (CID, depth).
-    stack: Vec<(Cid, usize)>,
+    /// Links still to visit, last first: (CID, size the parent declares, depth).
+    stack: Vec<(Cid, u64, usize)>,
     current: Bytes,
     first: Option<Block>,
 }
@@ -276,10 +304,10 @@ where
     fn advance(&mut self) -> std::io::Result<bool> {
         let err = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, m);
         loop {
-            let (block, depth) = match self.first.take() {
-                Some(b) => (b, 0),
+            let (block, expected, depth) = match self.first.take() {
+                Some(b) => (b, None, 0),
                 None => match self.stack.pop() {
-                    Some((c, d)) => ((self.get)(&c).map_err(|e| err(e.to_string()))?, d),
+                    Some((c, size, d)) => ((self.get)(&c).map_err(|e| err(e.to_string()))?, Some(size), d),
                     None => return Ok(false),
                 },
             };
@@ -287,16 +315,15 @@ where
                 return Err(err(format!("file DAG deeper than {MAX_DEPTH} levels")));
             }
             let node = decode::<E>(&block).map_err(|e| err(e.to_string()))?;
+            let size = content_size::<E>(&node, &block).map_err(|e| err(e.to_string()))?;
+            check_size::<E>(block.cid(), size, expected).map_err(|e| err(e.to_string()))?;
             match (&node.kind, node.pb, node.data) {
                 (NodeKind::File { .. }, None, None) => {
                     self.current = block.data().clone();
                 }
                 (NodeKind::File { .. }, Some(pb), Some(d)) => {
-                    if !pb.links.is_empty() && d.blocksizes.len() != pb.links.len() {
-                        return Err(err(format!("{}: blocksizes do not match links", block.cid())));
-                    }
-                    for l in pb.links.iter().rev() {
-                        self.stack.push((l.cid, depth + 1));
+                    for (l, bs) in pb.links.iter().zip(&d.blocksizes).rev() {
+                        self.stack.push((l.cid, *bs, depth + 1));
                     }
                     self.current = d.data.unwrap_or_default();
                 }
@@ -330,11 +357,17 @@ where
     }
 }
 
+/// Whether a directory entry name can be a path element on disk: not empty,
+/// not `.` or `..`, no `/` and no NUL (boxo's extractor refuses the same).
+pub fn is_safe_name(name: &[u8]) -> bool {
+    !name.is_empty() && name != b"." && name != b".." && !name.contains(&b'/') && !name.contains(&0)
+}
+
 /// One item of a tree walk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalkItem {
-    /// Path below the root ("" for the root itself), `/`-separated.
-    pub path: String,
+    /// Path below the root ("" for the root itself), `/`-separated, in bytes.
+    pub path: BString,
     pub cid: Cid,
     pub kind: NodeKind,
     pub mode: Option<u32>,
@@ -354,12 +387,10 @@ pub fn walk_tree<E>(
 where
     E: std::fmt::Display,
 {
-    // (path, block, depth); directories push their children in reverse.
-    let mut stack: Vec<(String, Option<Block>, Cid, usize)> = vec![(String::new(), Some(root.clone()), *root.cid(), 0)];
-    while let Some((path, block, cid, depth)) = stack.pop() {
-        if depth > MAX_DEPTH {
-            return Err(ExportError::TooDeep);
-        }
+    // (path, block); directories push their children in reverse. Iterative,
+    // so directory depth is bounded by memory only, as in Kubo.
+    let mut stack: Vec<(BString, Option<Block>, Cid)> = vec![(BString::default(), Some(root.clone()), *root.cid())];
+    while let Some((path, block, cid)) = stack.pop() {
         let block = match block {
             Some(b) => b,
             None => get(&cid).map_err(ExportError::Get)?,
@@ -371,11 +402,18 @@ where
             let mut entries = list_dir(&block, get)?;
             entries.sort_by(|a, b| a.name.cmp(&b.name));
             for e in entries.into_iter().rev() {
-                if e.name.is_empty() || e.name == "." || e.name == ".." || e.name.contains('/') {
+                if !is_safe_name(&e.name) {
                     return Err(malformed(&cid, format!("unsafe entry name {:?}", e.name)));
                 }
-                let p = if path.is_empty() { e.name } else { format!("{path}/{}", e.name) };
-                stack.push((p, None, e.cid, depth + 1));
+                let p = if path.is_empty() {
+                    e.name
+                } else {
+                    let mut p = path.clone();
+                    p.push(b'/');
+                    p.extend_from_slice(&e.name);
+                    p
+                };
+                stack.push((p, None, e.cid));
             }
         }
     }
@@ -408,7 +446,7 @@ mod tests {
         Block::encode(node.encode(), codec::DAG_PB, hash::SHA2_256, None, Version::V0).unwrap()
     }
 
-    fn read(root: &Block, blocks: &[&Block], offset: u64, length: Option<u64>) -> Vec<u8> {
+    fn try_read(root: &Block, blocks: &[&Block], offset: u64, length: Option<u64>) -> Result<Vec<u8>, String> {
         let map: HashMap<Cid, Block> = blocks.iter().map(|b| (*b.cid(), (*b).clone())).collect();
         let mut out = Vec::new();
         read_file::<String>(
@@ -421,38 +459,62 @@ mod tests {
                 Ok(())
             },
         )
-        .unwrap();
-        out
+        .map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+
+    fn read(root: &Block, blocks: &[&Block], offset: u64, length: Option<u64>) -> Vec<u8> {
+        try_read(root, blocks, offset, length).unwrap()
+    }
+
+    /// The whole file through [`FileReader`].
+    fn read_all(root: &Block, blocks: &[&Block]) -> Result<Vec<u8>, String> {
+        let map: HashMap<Cid, Block> = blocks.iter().map(|b| (*b.cid(), (*b).clone())).collect();
+        let mut r = FileReader::new(root.clone(), |c: &Cid| map.get(c).cloned().ok_or_else(|| "missing".to_string()));
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut r, &mut out).map_err(|e| e.to_string())?;
+        Ok(out)
     }
 
     #[test]
-    fn range_reads_stop_at_the_length_on_lying_blocksizes() {
-        // Found by fuzzing (rubo-fuzz unixfs_file): a child holding more bytes
-        // than its parent's blocksize says made a 10-byte read return 15.
+    fn a_child_that_disagrees_with_its_parent_is_an_error_for_every_reader() {
+        // A child holding more bytes than its parent's blocksize says once made
+        // a 10-byte read return 15 (found by fuzzing); `get` padded or cut such
+        // files. One rule now: the read fails when it reaches the lying child.
         let (a, b) = (raw(b"0123456789"), raw(b"abcde"));
         let root = file_node(b"", &[(&a, 5), (&b, 5)], Some(10));
-        for (offset, len) in [(0, 7), (0, 10), (3, 4), (5, 5), (9, 1)] {
-            let got = read(&root, &[&a, &b], offset, Some(len));
-            assert!(got.len() as u64 <= len, "{offset}+{len}: {got:?}");
+        for (offset, len) in [(0, 7), (0, 10), (3, 4)] {
+            let e = try_read(&root, &[&a, &b], offset, Some(len)).unwrap_err();
+            assert!(e.contains("holds 10 bytes where its parent declares 5"), "{e}");
         }
+        // Ranges that never reach it read what is there.
+        assert_eq!(read(&root, &[&a, &b], 5, Some(5)), b"abcde");
+        assert!(read_all(&root, &[&a, &b]).unwrap_err().contains("declares 5"));
+        // A child with fewer bytes than declared, and a filesize that lies.
+        let short = file_node(b"", &[(&b, 8)], Some(8));
+        assert!(try_read(&short, &[&b], 0, None).unwrap_err().contains("holds 5 bytes"));
+        assert!(read_all(&short, &[&b]).is_err());
+        let lying = file_node(b"", &[(&b, 5)], Some(9));
+        assert!(try_read(&lying, &[&b], 0, None).unwrap_err().contains("filesize 9"));
+        assert!(read_all(&lying, &[&b]).is_err());
         // A consistent file reads exactly.
         let c = raw(b"01234");
         let good = file_node(b"", &[(&c, 5), (&b, 5)], Some(10));
         assert_eq!(read(&good, &[&c, &b], 3, Some(4)), b"34ab");
         assert_eq!(read(&good, &[&c, &b], 0, None), b"01234abcde");
         assert_eq!(read(&good, &[&c, &b], 8, Some(100)), b"de");
+        assert_eq!(read_all(&good, &[&c, &b]).unwrap(), b"01234abcde");
     }
 
     #[test]
     fn positions_near_u64_max_do_not_overflow() {
         // Found while writing the unixfs_file target: blocksizes claiming
-        // almost 2^64 bytes put the second child's inline data at the end of
-        // the address space, and `start + len` overflowed (a panic in debug
-        // builds, wrapped positions in release ones).
+        // almost 2^64 bytes overflowed `start + len` (a panic in debug builds,
+        // wrapped positions in release ones). Such a file is an error.
         let (a, b) = (raw(b"x"), file_node(b"0123456789", &[], None));
         let root = file_node(b"", &[(&a, u64::MAX - 3), (&b, 10)], None);
-        // Positions past u64::MAX do not exist: three bytes of `b` fit.
-        assert_eq!(read(&root, &[&a, &b], 0, None), b"x012");
-        assert_eq!(read(&root, &[&a, &b], u64::MAX - 2, None), b"12");
+        assert!(try_read(&root, &[&a, &b], 0, None).unwrap_err().contains("overflows"));
+        assert!(try_read(&root, &[&a, &b], u64::MAX - 2, None).is_err());
+        assert!(read_all(&root, &[&a, &b]).is_err());
     }
 }

@@ -169,6 +169,8 @@ pub enum BuildError {
     Source(String),
     #[error("the block sink failed: {0}")]
     Sink(String),
+    #[error("a file node needs at least 2 links, got max-links {0}")]
+    MaxLinks(usize),
 }
 
 fn emit_leaf(l: LeafBlock, sink: &mut dyn FnMut(Block) -> Result<(), BuildError>) -> Result<Built, BuildError> {
@@ -186,6 +188,10 @@ pub fn build_file<I>(
 where
     I: Iterator<Item = Result<LeafBlock, BuildError>>,
 {
+    // With one link per node the tree would only ever grow deeper.
+    if opts.max_links < 2 {
+        return Err(BuildError::MaxLinks(opts.max_links));
+    }
     let mut src = Leaves::new(leaves);
     match opts.layout {
         Layout::Balanced => balanced(&mut src, opts, sink),

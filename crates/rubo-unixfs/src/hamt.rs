@@ -20,7 +20,7 @@
 use std::collections::HashSet;
 
 use rubo_types::dagpb::{PbLink, PbNode};
-use rubo_types::{Block, Cid, codec};
+use rubo_types::{BString, Block, Cid, codec};
 use thiserror::Error;
 
 use crate::pb::{Data, DataType, UnixTime};
@@ -115,8 +115,8 @@ impl Fanout {
 }
 
 /// The HAMT key of a name.
-pub fn hash_name(name: &str) -> u64 {
-    murmur3::sum64(name.as_bytes())
+pub fn hash_name(name: &[u8]) -> u64 {
+    murmur3::sum64(name)
 }
 
 /// Builds the HAMT for `entries` (names must be distinct; order does not
@@ -175,7 +175,11 @@ impl<E> ShardBuilder<'_, E> {
             bitfield[blen - 1 - slot / 8] |= 1 << (slot % 8);
             let link = if j - i == 1 {
                 let e = entries[i].1;
-                PbLink::new(e.cid, format!("{}{}", fanout.prefix(slot), e.name), e.tsize)
+                {
+                    let mut name = BString::from(fanout.prefix(slot));
+                    name.extend_from_slice(&e.name);
+                    PbLink::new(e.cid, name, e.tsize)
+                }
             } else {
                 let (cid, tsize) = self.shard(&entries[i..j], depth + 1, (None, None))?;
                 PbLink::new(cid, fanout.prefix(slot), tsize)
@@ -283,17 +287,17 @@ impl Shard {
     /// prefix is an error, exactly the prefix a sub-shard, longer an entry.
     /// Unlike boxo, the prefix must be hex digits.
     pub fn classify<'a>(&self, link: &'a PbLink) -> Result<ShardLink<'a>, HamtError> {
-        let name = link.name.as_deref().unwrap_or("");
+        let name: &[u8] = link.name.as_deref().map_or(&[], |n| n.as_slice());
         let pad = self.fanout.pad();
-        let bad = || HamtError::InvalidLinkName(name.to_string());
+        let bad = || HamtError::InvalidLinkName(String::from_utf8_lossy(name).into_owned());
         let prefix = name.get(..pad).ok_or_else(bad)?;
-        if !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !prefix.iter().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad());
         }
         if name.len() == pad {
             return Ok(ShardLink::Shard(&link.cid));
         }
-        Ok(ShardLink::Entry(DirEntry { name: name[pad..].to_string(), cid: link.cid, tsize: link.tsize.unwrap_or(0) }))
+        Ok(ShardLink::Entry(DirEntry { name: name[pad..].into(), cid: link.cid, tsize: link.tsize.unwrap_or(0) }))
     }
 
     /// The link `hash` selects at `depth`, if its slot is set.
@@ -322,7 +326,7 @@ pub enum ReadError<E> {
 /// Finds `name` under the root shard: one block per level (boxo `Find`).
 pub fn find<E>(
     root: &Shard,
-    name: &str,
+    name: &[u8],
     get: &mut dyn FnMut(&Cid) -> Result<Block, E>,
 ) -> Result<Option<DirEntry>, ReadError<E>> {
     let hash = hash_name(name);

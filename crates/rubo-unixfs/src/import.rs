@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use bytes::Bytes;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use rubo_types::dagpb::PbNode;
-use rubo_types::{Block, Cid};
+use rubo_types::{BStr, BString, Block, ByteSlice, Cid};
 
 use crate::DirEntry;
 use crate::chunker::{ChunkerSpec, new_chunker};
@@ -42,14 +42,16 @@ pub struct ImportOptions {
 pub enum EntryKind {
     File(Box<dyn Read + Send>),
     Dir,
-    Symlink(String),
+    /// The target, as bytes.
+    Symlink(BString),
 }
 
 /// One item of a tree to import, in walk order (a directory before its
 /// children, siblings sorted by name). `path` is relative to the import's top
 /// level, `/`-separated; the top-level item's path is its own name (or empty).
+/// Paths are bytes: file names need not be UTF-8.
 pub struct Entry {
-    pub path: String,
+    pub path: BString,
     pub kind: EntryKind,
     pub mode: Option<u32>,
     pub mtime: Option<UnixTime>,
@@ -59,9 +61,9 @@ pub struct Entry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// Bytes of `path` read so far (every 256 KiB and at the end).
-    Progress { path: String, bytes: u64 },
+    Progress { path: BString, bytes: u64 },
     /// A file, symlink or directory is done. `size` is its DAG's cumulative size.
-    Added { path: String, cid: Cid, size: u64 },
+    Added { path: BString, cid: Cid, size: u64 },
 }
 
 /// Why an import failed.
@@ -73,7 +75,7 @@ pub enum ImportError {
     #[error(transparent)]
     Block(#[from] rubo_types::BlockError),
     #[error("reading {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read { path: BString, source: std::io::Error },
     #[error("{0}")]
     Dir(String),
     #[error("{0}")]
@@ -140,7 +142,7 @@ struct PooledLeaves<'a> {
     eof: bool,
     read: u64,
     last_progress: u64,
-    path: &'a str,
+    path: &'a BStr,
     events: &'a mut dyn FnMut(Event) -> Result<(), ImportError>,
     error: Option<ImportError>,
 }
@@ -150,18 +152,18 @@ impl PooledLeaves<'_> {
         let window = (self.pool.size * 2) as u64;
         while !self.eof && self.next_send - self.next_yield < window {
             let chunk =
-                self.chunks.next_chunk().map_err(|source| ImportError::Read { path: self.path.to_string(), source })?;
+                self.chunks.next_chunk().map_err(|source| ImportError::Read { path: self.path.to_owned(), source })?;
             let Some(chunk) = chunk else {
                 self.eof = true;
                 if self.read == 0 || self.read != self.last_progress {
-                    (self.events)(Event::Progress { path: self.path.to_string(), bytes: self.read })?;
+                    (self.events)(Event::Progress { path: self.path.to_owned(), bytes: self.read })?;
                 }
                 break;
             };
             self.read += chunk.len() as u64;
             if self.read - self.last_progress >= PROGRESS_STEP {
                 self.last_progress = self.read;
-                (self.events)(Event::Progress { path: self.path.to_string(), bytes: self.read })?;
+                (self.events)(Event::Progress { path: self.path.to_owned(), bytes: self.read })?;
             }
             let seq = self.next_send;
             self.next_send += 1;
@@ -210,7 +212,7 @@ impl Iterator for PooledLeaves<'_> {
 /// Imports one file's bytes. Returns its root (already emitted).
 pub fn import_file(
     reader: Box<dyn Read + Send>,
-    path: &str,
+    path: &BStr,
     opts: &ImportOptions,
     file_opts: &FileOptions,
     pool: &HashPool,
@@ -249,10 +251,22 @@ pub fn import_file(
     }
 }
 
+fn duplicate(name: &BStr) -> ImportError {
+    ImportError::Invalid(format!("directory already has entry by that name: {name:?}"))
+}
+
+fn trim_slashes(p: &[u8]) -> &[u8] {
+    let start = p.iter().position(|&b| b != b'/').unwrap_or(p.len());
+    let end = p.iter().rposition(|&b| b != b'/').map_or(start, |i| i + 1);
+    &p[start..end.max(start)]
+}
+
 /// A directory under construction.
 #[derive(Default)]
 struct DirTree {
-    children: BTreeMap<String, Node>,
+    children: BTreeMap<BString, Node>,
+    /// Seen as an entry of its own (not only made as the parent of one).
+    explicit: bool,
     mode: Option<u32>,
     mtime: Option<UnixTime>,
 }
@@ -273,7 +287,7 @@ pub struct Importer<'a> {
     root: DirTree,
     top_is_dir: bool,
     seen_top: bool,
-    top_name: String,
+    top_name: BString,
 }
 
 impl<'a> Importer<'a> {
@@ -291,7 +305,7 @@ impl<'a> Importer<'a> {
             root: DirTree::default(),
             top_is_dir: false,
             seen_top: false,
-            top_name: String::new(),
+            top_name: BString::default(),
         }
     }
 
@@ -306,23 +320,35 @@ impl<'a> Importer<'a> {
         f
     }
 
-    fn dir_at(&mut self, parts: &[&str]) -> Result<&mut DirTree, ImportError> {
+    fn dir_at(&mut self, parts: &[&[u8]]) -> Result<&mut DirTree, ImportError> {
         let mut cur = &mut self.root;
         for p in parts {
-            let node = cur.children.entry((*p).to_string()).or_insert_with(|| Node::Dir(DirTree::default()));
+            let node = cur.children.entry(BString::from(*p)).or_insert_with(|| Node::Dir(DirTree::default()));
             cur = match node {
                 Node::Dir(d) => d,
-                Node::Leaf(_) => return Err(ImportError::Invalid(format!("{p} is not a directory"))),
+                Node::Leaf(_) => return Err(ImportError::Invalid(format!("{:?} is not a directory", p.as_bstr()))),
             };
         }
         Ok(cur)
     }
 
+    /// Puts a leaf under its parent; a name may be used once (MFS's
+    /// `AddChild`, through which Kubo's adder goes, refuses a second one).
+    fn insert_leaf(&mut self, parents: &[&[u8]], name: BString, built: Built) -> Result<(), ImportError> {
+        match self.dir_at(parents)?.children.entry(name) {
+            std::collections::btree_map::Entry::Occupied(o) => Err(duplicate(o.key().as_bstr())),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(Node::Leaf(built));
+                Ok(())
+            }
+        }
+    }
+
     /// Adds the next entry.
     pub fn add(&mut self, entry: Entry) -> Result<(), ImportError> {
-        let path = entry.path.trim_matches('/').to_string();
-        let parts: Vec<&str> = if path.is_empty() { vec![] } else { path.split('/').collect() };
-        if parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..") {
+        let path = BString::from(trim_slashes(&entry.path));
+        let parts: Vec<&[u8]> = if path.is_empty() { vec![] } else { path.split_str("/").collect() };
+        if parts.iter().any(|p| p.is_empty() || *p == b"." || *p == b"..") {
             return Err(ImportError::Invalid(format!("invalid path {path:?}")));
         }
         if !self.seen_top {
@@ -332,56 +358,45 @@ impl<'a> Importer<'a> {
         }
         let Some((name, parents)) = parts.split_last() else {
             // The top level itself, unnamed (stdin, or a directory given as ".").
-            return match entry.kind {
+            let built = match entry.kind {
                 EntryKind::Dir => {
+                    if std::mem::replace(&mut self.root.explicit, true) {
+                        return Err(duplicate(b"".as_bstr()));
+                    }
                     self.root.mode = entry.mode;
                     self.root.mtime = entry.mtime;
-                    Ok(())
+                    return Ok(());
                 }
-                EntryKind::File(r) => {
-                    let built = self.import_leaf_file(r, "", entry.mode, entry.mtime)?;
-                    let label = built.cid.to_string();
-                    (self.events)(Event::Added { path: label.clone(), cid: built.cid, size: built.tsize })?;
-                    self.root.children.insert(label, Node::Leaf(built));
-                    Ok(())
-                }
-                EntryKind::Symlink(t) => {
-                    let built = self.symlink(&t, entry.mtime)?;
-                    let label = built.cid.to_string();
-                    (self.events)(Event::Added { path: label.clone(), cid: built.cid, size: built.tsize })?;
-                    self.root.children.insert(label, Node::Leaf(built));
-                    Ok(())
-                }
+                EntryKind::File(r) => self.import_leaf_file(r, b"".as_bstr(), entry.mode, entry.mtime)?,
+                EntryKind::Symlink(t) => self.symlink(&t, entry.mtime)?,
             };
+            let label = BString::from(built.cid.to_string());
+            (self.events)(Event::Added { path: label.clone(), cid: built.cid, size: built.tsize })?;
+            return self.insert_leaf(&[], label, built);
         };
-        let name = (*name).to_string();
-        let parents: Vec<&str> = parents.to_vec();
-        match entry.kind {
+        let name = BString::from(*name);
+        let parents: Vec<&[u8]> = parents.to_vec();
+        let built = match entry.kind {
             EntryKind::Dir => {
                 let d = self.dir_at(&parts)?;
+                if std::mem::replace(&mut d.explicit, true) {
+                    return Err(duplicate(name.as_bstr()));
+                }
                 d.mode = entry.mode;
                 d.mtime = entry.mtime;
-                Ok(())
+                return Ok(());
             }
-            EntryKind::File(r) => {
-                let built = self.import_leaf_file(r, &path, entry.mode, entry.mtime)?;
-                (self.events)(Event::Added { path: path.clone(), cid: built.cid, size: built.tsize })?;
-                self.dir_at(&parents)?.children.insert(name, Node::Leaf(built));
-                Ok(())
-            }
-            EntryKind::Symlink(t) => {
-                let built = self.symlink(&t, entry.mtime)?;
-                (self.events)(Event::Added { path: path.clone(), cid: built.cid, size: built.tsize })?;
-                self.dir_at(&parents)?.children.insert(name, Node::Leaf(built));
-                Ok(())
-            }
-        }
+            EntryKind::File(r) => self.import_leaf_file(r, path.as_bstr(), entry.mode, entry.mtime)?,
+            EntryKind::Symlink(t) => self.symlink(&t, entry.mtime)?,
+        };
+        (self.events)(Event::Added { path: path.clone(), cid: built.cid, size: built.tsize })?;
+        self.insert_leaf(&parents, name, built)
     }
 
     fn import_leaf_file(
         &mut self,
         r: Box<dyn Read + Send>,
-        path: &str,
+        path: &BStr,
         mode: Option<u32>,
         mtime: Option<UnixTime>,
     ) -> Result<Built, ImportError> {
@@ -389,9 +404,9 @@ impl<'a> Importer<'a> {
         import_file(r, path, self.opts, &fo, self.pool, self.sink, self.events)
     }
 
-    fn symlink(&mut self, target: &str, mtime: Option<UnixTime>) -> Result<Built, ImportError> {
+    fn symlink(&mut self, target: &[u8], mtime: Option<UnixTime>) -> Result<Built, ImportError> {
         let mut d = Data::new(DataType::Symlink);
-        d.data = Some(Bytes::copy_from_slice(target.as_bytes()));
+        d.data = Some(Bytes::copy_from_slice(target));
         d.mtime = mtime;
         let node = PbNode::with_data(d.encode());
         let block = self.opts.file.prefix.dag_pb(node.encode())?;
@@ -406,7 +421,7 @@ impl<'a> Importer<'a> {
     pub fn finish(mut self, wrap: bool) -> Result<Option<Built>, ImportError> {
         let root = std::mem::take(&mut self.root);
         if wrap {
-            let built = self.build_dir(String::new(), root)?;
+            let built = self.build_dir(BString::default(), root)?;
             return Ok(Some(built));
         }
         let mut children = root.children;
@@ -419,8 +434,8 @@ impl<'a> Importer<'a> {
         }
         if self.top_name.is_empty() {
             // An unnamed top-level directory: the root is it.
-            let dir = DirTree { children, mode: root.mode, mtime: root.mtime };
-            return self.build_dir(String::new(), dir).map(Some);
+            let dir = DirTree { children, explicit: true, mode: root.mode, mtime: root.mtime };
+            return self.build_dir(BString::default(), dir).map(Some);
         }
         let top = self.top_name.clone();
         match children.remove(&top) {
@@ -430,7 +445,7 @@ impl<'a> Importer<'a> {
         }
     }
 
-    fn build_dir(&mut self, path: String, tree: DirTree) -> Result<Built, ImportError> {
+    fn build_dir(&mut self, path: BString, tree: DirTree) -> Result<Built, ImportError> {
         let mut entries = Vec::with_capacity(tree.children.len());
         for (name, node) in tree.children {
             let built = match node {
@@ -439,7 +454,14 @@ impl<'a> Importer<'a> {
                     if d.children.is_empty() && !self.opts.include_empty_dirs {
                         continue;
                     }
-                    let child_path = if path.is_empty() { name.clone() } else { format!("{path}/{name}") };
+                    let child_path = if path.is_empty() {
+                        name.clone()
+                    } else {
+                        let mut p = path.clone();
+                        p.push(b'/');
+                        p.extend_from_slice(&name);
+                        p
+                    };
                     self.build_dir(child_path, d)?
                 }
             };

@@ -15,7 +15,7 @@ pub mod import;
 pub mod murmur3;
 pub mod pb;
 
-use rubo_types::{Block, BlockError, Bytes, Cid, Version, codec, hash};
+use rubo_types::{BString, Block, BlockError, Bytes, Cid, Version, codec, hash};
 
 /// How node CIDs are made: version and hash (the codec follows the node kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +63,8 @@ impl CidPrefix {
 /// A directory entry as HAMT and basic directories take it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirEntry {
-    pub name: String,
+    /// Names are bytes: UnixFS does not require UTF-8, and Kubo keeps them as given.
+    pub name: BString,
     pub cid: Cid,
     /// Cumulative size of the entry's DAG (the link's Tsize).
     pub tsize: u64,

@@ -20,7 +20,7 @@ type Store = HashMap<Cid, Block>;
 fn file_entry(name: String, content: &[u8], opts: &FileOptions) -> DirEntry {
     let l = leaf(Bytes::copy_from_slice(content), opts).unwrap();
     // A one-leaf file: the link's Tsize is the leaf's size (raw or dag-pb).
-    DirEntry { name, cid: *l.block.cid(), tsize: l.block.len() as u64 }
+    DirEntry { name: name.into(), cid: *l.block.cid(), tsize: l.block.len() as u64 }
 }
 
 fn build(entries: Vec<DirEntry>, opts: &DirOptions, store: &mut Store) -> (Cid, u64) {
@@ -71,7 +71,7 @@ fn t0260_sharding() {
         assert_eq!(lookup(&root, &e.name, &mut getter(&store)).unwrap().as_ref(), Some(e));
     }
     for missing in ["file0", "file2001", "", "file1/", "FILE1"] {
-        assert_eq!(lookup(&root, missing, &mut getter(&store)).unwrap(), None, "{missing:?}");
+        assert_eq!(lookup(&root, missing.as_bytes(), &mut getter(&store)).unwrap(), None, "{missing:?}");
     }
 
     // --cid-version=1: raw leaves, CIDv1 nodes.
@@ -86,7 +86,7 @@ fn boxo_dir_building() {
     // boxo hamt_test.go TestDirBuilding: DIRNAME0..199 -> the empty directory.
     let empty = parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn").unwrap();
     let entries: Vec<DirEntry> =
-        (0..200).map(|i| DirEntry { name: format!("DIRNAME{i}"), cid: empty, tsize: 4 }).collect();
+        (0..200).map(|i| DirEntry { name: format!("DIRNAME{i}").into(), cid: empty, tsize: 4 }).collect();
     let opts = DirOptions { hamt_threshold: 1, ..Default::default() };
     let (cid, _) = build(entries, &opts, &mut Store::new());
     assert_eq!(cid.to_string(), "QmY89TkSEVHykWMHDmyejSWFj9CYNtvzw4UwnT9xbc4Zjc");
@@ -249,8 +249,9 @@ fn malformed_shards_are_errors() {
         assert!(matches!(e, DirError::Hamt(HamtError::InvalidLinkName(_))), "{name:?}: {e}");
         let root = shard_block(links, &[1], 256, Some(0x22));
         // lookup of a name whose slot is set reaches the bad link too
-        let slot_name = (0..).map(|i| format!("n{i}")).find(|n| rubo_unixfs::hamt::hash_name(n) >> 56 == 0).unwrap();
-        let e = lookup(&root, &slot_name, &mut getter(&store)).unwrap_err();
+        let slot_name =
+            (0..).map(|i| format!("n{i}")).find(|n| rubo_unixfs::hamt::hash_name(n.as_bytes()) >> 56 == 0).unwrap();
+        let e = lookup(&root, slot_name.as_bytes(), &mut getter(&store)).unwrap_err();
         assert!(matches!(e, DirError::Hamt(HamtError::InvalidLinkName(_))), "{e}");
     }
 }
@@ -283,7 +284,7 @@ fn sub_shards_must_be_shards_of_the_same_fanout() {
 fn depth_is_bounded() {
     // A chain of sub-shards, each in the slot "foo" hashes to at its level,
     // one level deeper than 64 bits of hash allow (8 levels at fanout 256).
-    let hash = rubo_unixfs::hamt::hash_name("foo");
+    let hash = rubo_unixfs::hamt::hash_name(b"foo");
     let mut store = Store::new();
     let mut child = shard_block(vec![PbLink::new(some_cid(), "00foo", 4)], &[1], 256, Some(0x22));
     store.insert(*child.cid(), child.clone());
@@ -302,7 +303,7 @@ fn depth_is_bounded() {
     }
     let e = list(&child, &store).unwrap_err();
     assert!(matches!(e, DirError::Hamt(HamtError::TooDeep)), "{e}");
-    let e = lookup(&child, "foo", &mut getter(&store)).unwrap_err();
+    let e = lookup(&child, b"foo", &mut getter(&store)).unwrap_err();
     assert!(matches!(e, DirError::Hamt(HamtError::TooDeep)), "{e}");
 
     // A store that answers every CID with the same shard (a "cycle").
@@ -316,12 +317,12 @@ fn names_sharing_a_slot_make_a_sub_shard() {
     // (Names whose hashes agree on all the bits the levels use fail with
     // "sharded directory too deep"; see the unit tests in hamt.rs.)
     let names: Vec<String> = (0..5000).map(|i| format!("n{i}")).collect();
-    let first = |n: &String| rubo_unixfs::hamt::hash_name(n) >> 61;
+    let first = |n: &String| rubo_unixfs::hamt::hash_name(n.as_bytes()) >> 61;
     let a = &names[0];
     let b = names.iter().skip(1).find(|n| first(n) == first(a)).unwrap();
     let entries = vec![
-        DirEntry { name: a.clone(), cid: some_cid(), tsize: 4 },
-        DirEntry { name: b.clone(), cid: some_cid(), tsize: 4 },
+        DirEntry { name: a.clone().into(), cid: some_cid(), tsize: 4 },
+        DirEntry { name: b.clone().into(), cid: some_cid(), tsize: 4 },
     ];
     let opts = DirOptions { hamt_threshold: 1, hamt_fanout: 8, ..Default::default() };
     let mut store = Store::new();

@@ -7,7 +7,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub(crate) const RUBO: &str = env!("CARGO_BIN_EXE_rubo");
+/// The binary under test: this build's, or `RUBO_BIN` (to run a test
+/// against another build, e.g. to see a regression test fail on old code).
+pub(crate) fn rubo_bin() -> String {
+    std::env::var("RUBO_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_rubo").to_string())
+}
 
 /// A repo in a temporary directory, initialized with the `test` profile.
 pub(crate) struct TestRepo {
@@ -31,7 +35,7 @@ impl TestRepo {
     }
 
     pub(crate) fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(RUBO);
+        let mut c = Command::new(rubo_bin());
         c.args(args).env("RUBO_PATH", self.path()).env_remove("RUST_LOG");
         c
     }

@@ -15,7 +15,7 @@ use rubo_node::rubo_mfs::{CpOptions, LsEntry, NodeType, RmOptions, Stat, StatTyp
 use rubo_node::rubo_unixfs::import::Entry;
 use rubo_node::rubo_unixfs::pb::UnixTime;
 use rubo_node::{AddEntries, Node, NodeError, cid_prefix};
-use rubo_types::{Cid, parse_cid};
+use rubo_types::{BString, ByteSlice, Cid, parse_cid};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -425,7 +425,7 @@ async fn ls(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let long = req.opts.flag("long")?;
     let (dir, entries) = node.files().ls(path, long).await?;
     let listing = |e: LsEntry| Listing {
-        name: e.name,
+        name: e.name.to_str_lossy().into_owned(),
         kind: match e.kind {
             NodeType::File => 0,
             NodeType::Directory => 1,
@@ -897,13 +897,15 @@ async fn chroot(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
 
 // ---- add --to-files ----
 
-/// `add --to-files`: links each top-level item into MFS once it is added.
+/// `add --to-files`: links the top-level items into MFS once the whole add
+/// has succeeded (a failed add links nothing, as in Kubo).
 pub(crate) struct ToFiles {
     node: Node,
     dst: String,
     /// Names of the top-level items, in order (empty: unnamed, from stdin).
-    tops: Arc<Mutex<VecDeque<String>>>,
-    linked: bool,
+    tops: Arc<Mutex<VecDeque<BString>>>,
+    /// Items added, waiting for the end of the add.
+    done: Vec<(BString, Cid)>,
 }
 
 impl ToFiles {
@@ -919,36 +921,44 @@ impl ToFiles {
         if req.opts.flag("wrap-with-directory")? {
             return Err(CmdError::client("wrap-with-directory and to-files options are not compatible"));
         }
-        let tops: Arc<Mutex<VecDeque<String>>> = Arc::default();
+        let tops: Arc<Mutex<VecDeque<BString>>> = Arc::default();
         let seen = tops.clone();
         let tree: AddEntries = Box::new(tree.inspect(move |e: &Result<Entry, NodeError>| {
             if let Ok(entry) = e {
-                let p = entry.path.trim_matches('/');
-                if !p.contains('/')
+                let p = entry.path.trim_with(|c| c == '/');
+                if !p.contains(&b'/')
                     && let Ok(mut t) = seen.lock()
                 {
-                    t.push_back(p.to_string());
+                    t.push_back(BString::from(p));
                 }
             }
         }));
-        let tf = ToFiles { node: node.clone(), dst: dst.to_string(), tops, linked: false };
+        let tf = ToFiles { node: node.clone(), dst: dst.to_string(), tops, done: Vec::new() };
         Ok((tree, Some(tf)))
     }
 
-    /// Called for each `added` event: links the item when it is a top-level one.
-    pub(crate) async fn added(&mut self, path: &str, cid: &Cid) -> Result<(), CmdError> {
-        let name = {
-            let Ok(mut tops) = self.tops.lock() else { return Err(CmdError::new("to-files: lock poisoned")) };
-            match tops.front() {
-                // An unnamed item is reported under its CID.
-                Some(n) if n.is_empty() && path == cid.to_string() => tops.pop_front(),
-                Some(n) if !n.is_empty() && n == path => tops.pop_front(),
-                _ => None,
-            }
+    /// Called for each `added` event: remembers the item when it is a top-level one.
+    pub(crate) fn added(&mut self, path: &[u8], cid: &Cid) -> Result<(), CmdError> {
+        let Ok(mut tops) = self.tops.lock() else { return Err(CmdError::new("to-files: lock poisoned")) };
+        let name = match tops.front() {
+            // An unnamed item is reported under its CID.
+            Some(n) if n.is_empty() && path == cid.to_string().as_bytes() => tops.pop_front(),
+            Some(n) if !n.is_empty() && n == path => tops.pop_front(),
+            _ => None,
         };
-        let Some(name) = name else { return Ok(()) };
-        self.node.files().add_to_files(self.dst.clone(), name, *cid, self.linked).await?;
-        self.linked = true;
+        if let Some(name) = name {
+            self.done.push((name, *cid));
+        }
+        Ok(())
+    }
+
+    /// Links every added item, once the add is complete.
+    pub(crate) async fn finish(self) -> Result<(), CmdError> {
+        for (i, (name, cid)) in self.done.into_iter().enumerate() {
+            // MFS paths are text: a name that is not UTF-8 is linked under its lossy form.
+            let name = name.to_str_lossy().into_owned();
+            self.node.files().add_to_files(self.dst.clone(), name, cid, i > 0).await?;
+        }
         Ok(())
     }
 }

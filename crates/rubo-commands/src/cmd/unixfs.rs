@@ -10,7 +10,7 @@ use rubo_node::rubo_unixfs::import::{Event, ImportOptions};
 use rubo_node::rubo_unixfs::pb::UnixTime;
 use rubo_node::{AddOptions, IpfsPath, LsKind, Node};
 use rubo_repo::config::units::parse_bytes;
-use rubo_types::{Version, hash};
+use rubo_types::{ByteSlice, Version, hash};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -228,8 +228,14 @@ fn add_options(req: &Request, node: &Node) -> Result<(AddOptions, bool), CmdErro
     if !(8..=1024).contains(&fanout) || fanout.count_ones() != 1 {
         return Err(CmdError::client(format!("HAMT fanout must be a power of 2 between 8 and 1024, got {fanout}")));
     }
-    if max_links < 1 {
-        return Err(CmdError::client(format!("max-file-links must be at least 1, got {max_links}")));
+    // A file node of one link never grows the tree: balanced and trickle
+    // layouts would add levels forever (and fill the disk). Checked before
+    // any block is written.
+    if max_links < 2 {
+        return Err(CmdError::client(format!("max-file-links must be at least 2, got {max_links}")));
+    }
+    if max_dir_links < 0 {
+        return Err(CmdError::client(format!("max-directory-links must not be negative, got {max_dir_links}")));
     }
     let estimation = match cfg.hamt_size_estimation.as_deref() {
         None | Some("links") => SizeEstimation::Links,
@@ -341,17 +347,24 @@ async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
     tokio::spawn(async move {
         while let Some(ev) = events.recv().await {
-            let added = match &ev {
-                Ok(Event::Added { path, cid, .. }) => Some((path.clone(), *cid)),
-                _ => None,
-            };
+            if let (Some(tf), Ok(Event::Added { path, cid, .. })) = (to_files.as_mut(), &ev)
+                && let Err(e) = tf.added(path, cid)
+            {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
             let out = match ev {
-                Ok(Event::Progress { path, bytes }) => {
-                    Ok(AddEventOut { name: path, bytes: bytes as i64, ..Default::default() })
-                }
-                Ok(Event::Added { path, cid, size }) => {
-                    Ok(AddEventOut { name: path, hash: global.cid(&cid), size: size.to_string(), ..Default::default() })
-                }
+                Ok(Event::Progress { path, bytes }) => Ok(AddEventOut {
+                    name: path.to_str_lossy().into_owned(),
+                    bytes: bytes as i64,
+                    ..Default::default()
+                }),
+                Ok(Event::Added { path, cid, size }) => Ok(AddEventOut {
+                    name: path.to_str_lossy().into_owned(),
+                    hash: global.cid(&cid),
+                    size: size.to_string(),
+                    ..Default::default()
+                }),
                 Err(e) => Err(CmdError::from(e)),
             };
             let v = out.and_then(|o| serde_json::to_value(o).map_err(|e| CmdError::new(e.to_string())));
@@ -359,12 +372,12 @@ async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
             if tx.send(v).await.is_err() || stop {
                 return;
             }
-            if let (Some(tf), Some((path, cid))) = (to_files.as_mut(), added)
-                && let Err(e) = tf.added(&path, &cid).await
-            {
-                let _ = tx.send(Err(e)).await;
-                return;
-            }
+        }
+        // The add is complete (an error returned above): only now link into MFS.
+        if let Some(tf) = to_files
+            && let Err(e) = tf.finish().await
+        {
+            let _ = tx.send(Err(e)).await;
         }
     });
     Ok(Output::Stream(rx))
@@ -633,11 +646,11 @@ async fn ls(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
         let links: Vec<LsLink> = entries
             .into_iter()
             .map(|e| LsLink {
-                name: e.name,
+                name: e.name.to_str_lossy().into_owned(),
                 hash: req.global.cid(&e.cid),
                 size: e.size,
                 kind: kind_num(e.kind),
-                target: e.target,
+                target: e.target.to_str_lossy().into_owned(),
                 mode: e.mode.unwrap_or(0),
                 mtime: e.mtime.map(|t| t.seconds),
             })

@@ -187,8 +187,8 @@ pub fn dagpb(data: &[u8]) {
     for (r, l) in raw.links.iter().zip(&node.links) {
         assert_eq!(r.cid, l.cid);
         assert_eq!(r.tsize, l.tsize.map(|t| t as i64));
-        let name = r.name.as_ref().map(|n| String::from_utf8_lossy(n.as_bytes()).into_owned());
-        assert_eq!(name, l.name);
+        // Names are bytes in both: kept exactly, whatever they hold.
+        assert_eq!(r.name.as_ref().map(|n| n.as_bytes()), l.name.as_deref().map(|n| n.as_slice()));
         check_cid(&l.cid);
     }
 }

@@ -77,14 +77,15 @@ pub fn dir(data: &[u8]) {
             }
         }
         if let Some(e) = entries.first() {
-            let _ = export::resolve(root.cid(), &[&e.name, "x"], &mut get);
+            let name = String::from_utf8_lossy(&e.name);
+            let _ = export::resolve(root.cid(), &[&name, "x"], &mut get);
         }
     }
-    let _ = dir::lookup(&root, "", &mut get);
+    let _ = dir::lookup(&root, b"", &mut get);
     let _ = export::list_dir(&root, &mut get);
     let mut read = 0usize;
     let _ = export::walk_tree::<String>(&root, &mut get, &mut |item, block, get| {
-        assert!(!item.path.starts_with('/') && !item.path.contains("//"), "{:?}", item.path);
+        assert!(!item.path.starts_with(b"/") && !item.path.windows(2).any(|w| w == b"//"), "{:?}", item.path);
         if let NodeKind::File { .. } = item.kind {
             let _ = export::read_file(block, 0, None, get, &mut |b| {
                 read += b.len();

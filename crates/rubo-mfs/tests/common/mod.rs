@@ -58,7 +58,7 @@ pub fn read_all(m: &TestMfs, root: &Cid, path: &str) -> Vec<u8> {
 }
 
 pub fn names(m: &TestMfs, root: &Cid, path: &str) -> Vec<String> {
-    m.ls(root, path, false, true).unwrap().into_iter().map(|e| e.name).collect()
+    m.ls(root, path, false, true).unwrap().into_iter().map(|e| e.name.to_string()).collect()
 }
 
 pub fn mkdir(m: &TestMfs, root: &Cid, path: &str, parents: bool, prefix: Option<CidPrefix>) -> Cid {
