@@ -10,10 +10,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Arg, ArgAction, Command};
+use rubo_commands::input::{ByteStream, InputEntry, InputKind, InputSender, Inputs, pump_blocking};
 use rubo_commands::output::Printer;
 use rubo_commands::registry::{self, ArgKind, Ctx, RepoUse};
-use rubo_commands::{CmdError, Encoding, Global, InputFile, Output, Request};
+use rubo_commands::{CmdError, Encoding, Output, Request};
 use rubo_node::{LockMode, Node};
+use rubo_types::BString;
 
 mod walk;
 
@@ -52,40 +54,6 @@ fn root() -> Command {
                 .help_heading("Global options")
                 .help("Path to the repository directory to use.")
                 .action(ArgAction::Set),
-        )
-        .arg(
-            Arg::new("enc")
-                .long("enc")
-                .alias("encoding")
-                .global(true)
-                .help_heading("Global options")
-                .value_parser(["text", "json"])
-                .help("The encoding type the output should be encoded with (json, text)")
-                .action(ArgAction::Set),
-        )
-        .arg(
-            Arg::new("cid-base")
-                .long("cid-base")
-                .global(true)
-                .help_heading("Global options")
-                .help("Multibase encoding used for version 1 CIDs in output.")
-                .action(ArgAction::Set),
-        )
-        .arg(
-            Arg::new("upgrade-cidv0-in-output")
-                .long("upgrade-cidv0-in-output")
-                .global(true)
-                .help_heading("Global options")
-                .help("Upgrade version 0 to version 1 CIDs in output.")
-                .action(ArgAction::SetTrue),
-        )
-        .arg(
-            Arg::new("offline")
-                .long("offline")
-                .global(true)
-                .help_heading("Global options")
-                .help("Run the command offline.")
-                .action(ArgAction::SetTrue),
         )
         .arg(
             Arg::new("debug")
@@ -189,7 +157,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let spec_path = path.join(" ");
-    let Some(spec) = registry::find(&spec_path) else {
+    let Some((spec, def)) = registry::registry().find(&spec_path) else {
         // A group without a handler: show its help.
         let mut c = leaf_cmd.clone();
         let _ = c.print_help();
@@ -197,43 +165,40 @@ fn main() -> ExitCode {
     };
 
     let mut req = Request::new(&path.iter().map(String::as_str).collect::<Vec<_>>());
-    registry::fill_request(leaf_cmd, leaf_m, &mut req);
-    // "--progress defaults to true when stderr is a terminal", decided here
-    // once so that handlers see the effective value.
-    if !req.opts.contains("progress")
-        && leaf_cmd.get_arguments().any(|a| a.get_id() == "progress")
-        && std::io::stderr().is_terminal()
-    {
-        req.opts.insert("progress", "true");
-    }
-    req.global = Global {
-        repo_path: repo_path(&matches),
-        enc: match matches.get_one::<String>("enc").map(String::as_str) {
-            Some("json") => Encoding::Json,
-            _ => Encoding::Text,
-        },
-        cid_base: None,
-        upgrade_cidv0: matches.get_flag("upgrade-cidv0-in-output"),
-        offline: matches.get_flag("offline"),
-    };
-    if let Some(b) = matches.get_one::<String>("cid-base") {
-        match rubo_types::multibase::by_name(b) {
-            // CIDs are printed as text; identity would print raw bytes.
-            Some(rubo_types::Base::Identity) => {
-                eprintln!("Error: the identity multibase cannot be used for CIDs in output");
-                return ExitCode::from(1);
-            }
-            Some(base) => req.global.cid_base = Some(base),
-            None => {
-                eprintln!("Error: unsupported multibase encoding: {b}");
-                return ExitCode::from(1);
+    registry::fill_request(&spec_path, leaf_m, &mut req);
+    // File arguments are read here and streamed to the command; the request
+    // carries their contents, never local paths.
+    let file_args: Vec<String> = if spec.args == ArgKind::Files {
+        std::mem::take(&mut req.args)
+    } else {
+        let mut files = Vec::new();
+        for a in def.positionals().filter(|a| a.is_file()) {
+            if let Some(vs) = leaf_m.get_raw(a.id()) {
+                let vs: Vec<String> = vs.map(|v| v.to_string_lossy().into_owned()).collect();
+                req.args.retain(|x| !vs.contains(x));
+                files.extend(vs);
             }
         }
+        files
+    };
+    // "--progress defaults to true when stderr is a terminal", decided here
+    // once so that handlers see the effective value.
+    if !req.opts.contains("progress") && def.option("progress").is_some() && std::io::stderr().is_terminal() {
+        req.opts.insert("progress", "true");
     }
-    if let Err(e) = gather_inputs(spec.args, &mut req) {
+    req.global = match registry::global_from(&req.opts, Encoding::Text) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let takes_files = spec.args == ArgKind::Files || def.positionals().any(|a| a.is_file());
+    if let Err(e) = gather_inputs(spec.args, takes_files, file_args, &mut req) {
         eprintln!("Error: {e}");
         return ExitCode::from(1);
     }
+    let repo_path = repo_path(&matches);
 
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
@@ -245,10 +210,9 @@ fn main() -> ExitCode {
     let tty = std::io::stderr().is_terminal();
     let result = rt.block_on(async {
         let ctx = match spec.repo_use(&req) {
-            RepoUse::None => Ctx::None,
+            RepoUse::None => Ctx::None(repo_path),
             use_ => {
                 let mode = if use_ == RepoUse::Write { LockMode::Exclusive } else { LockMode::Shared };
-                let repo_path = req.global.repo_path.clone();
                 let purpose = format!("rubo {spec_path}");
                 let node = tokio::task::spawn_blocking(move || Node::open(&repo_path, mode, &purpose)).await??;
                 Ctx::Node(node)
@@ -274,10 +238,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// Opens file arguments, or reads string arguments from stdin.
-fn gather_inputs(kind: ArgKind, req: &mut Request) -> Result<(), CmdError> {
+/// Reads string arguments from stdin, or starts streaming file arguments
+/// (or, for `add`, the walk of the paths given) into `req.inputs`.
+fn gather_inputs(kind: ArgKind, takes_files: bool, files: Vec<String>, req: &mut Request) -> Result<(), CmdError> {
     match kind {
-        ArgKind::Strings => {}
         ArgKind::StdinStrings => {
             if req.args.is_empty() && !std::io::stdin().is_terminal() {
                 for line in std::io::stdin().lock().lines() {
@@ -294,38 +258,101 @@ fn gather_inputs(kind: ArgKind, req: &mut Request) -> Result<(), CmdError> {
             let opts = walk::WalkOptions {
                 recursive: o.flag("recursive")?,
                 hidden: o.flag("hidden")?,
-                dereference: o.flag("dereference-symlinks")?,
+                dereference: o.flag("dereference-symlinks")? || o.flag("dereference-args")?,
                 ignore: o.all("ignore").to_vec(),
                 ignore_rules_path: o.str("ignore-rules-path").map(PathBuf::from),
                 stdin_name: o.str("stdin-name").map(str::to_string),
             };
             let stdin_name = opts.stdin_name.clone().unwrap_or_default();
             req.args = walk::order_args(std::mem::take(&mut req.args), &stdin_name)?;
-            req.tree = Some(Box::new(walk::Walk::new(req.args.clone(), opts)));
+            let walk = walk::Walk::new(req.args.clone(), opts);
+            let (tx, inputs) = Inputs::channel();
+            std::thread::spawn(move || {
+                for entry in walk {
+                    let entry = entry.map_err(CmdError::from).map(|e| {
+                        let (kind, reader) = match e.kind {
+                            rubo_node::rubo_unixfs::import::EntryKind::File(r) => {
+                                let (btx, stream) = ByteStream::channel();
+                                (InputKind::File(stream), Some((r, btx)))
+                            }
+                            rubo_node::rubo_unixfs::import::EntryKind::Dir => (InputKind::Dir, None),
+                            rubo_node::rubo_unixfs::import::EntryKind::Symlink(t) => (InputKind::Symlink(t), None),
+                        };
+                        (InputEntry { path: e.path, kind, mode: e.mode, mtime: e.mtime }, reader)
+                    });
+                    match entry {
+                        Ok((entry, reader)) => {
+                            if tx.blocking_send(Ok(entry)).is_err() {
+                                return;
+                            }
+                            if let Some((r, btx)) = reader
+                                && !pump_blocking(r, &btx)
+                            {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.blocking_send(Err(e));
+                            return;
+                        }
+                    }
+                }
+            });
+            req.inputs = Some(inputs);
         }
-        ArgKind::Files => {
-            let paths = std::mem::take(&mut req.args);
-            if paths.is_empty() {
+        ArgKind::Strings | ArgKind::Files => {
+            if !takes_files {
+                return Ok(());
+            }
+            let mut sources: Vec<Option<String>> = Vec::new();
+            if files.is_empty() {
                 // Commands whose file argument is optional (init) take none.
                 if req.path != ["init"] {
-                    req.files.push(InputFile { name: String::new(), data: Box::new(std::io::stdin()) });
+                    sources.push(None);
                 }
             }
-            for p in paths {
+            for p in files {
                 if p == "-" {
-                    req.files.push(InputFile { name: String::new(), data: Box::new(std::io::stdin()) });
+                    sources.push(None);
                     continue;
                 }
+                // Checked now, so that a missing file fails before any work.
                 let meta = std::fs::metadata(&p).map_err(|e| CmdError::client(format!("{p}: {e}")))?;
                 if meta.is_dir() {
                     return Err(CmdError::client(format!("{p} is a directory")));
                 }
-                let f = std::fs::File::open(&p).map_err(|e| CmdError::client(format!("{p}: {e}")))?;
-                req.files.push(InputFile { name: p, data: Box::new(f) });
+                sources.push(Some(p));
             }
+            if sources.is_empty() {
+                return Ok(());
+            }
+            let (tx, inputs) = Inputs::channel();
+            std::thread::spawn(move || stream_files(sources, &tx));
+            req.inputs = Some(inputs);
         }
     }
     Ok(())
+}
+
+/// Sends each file (`None`: stdin) as an input, its bytes following.
+fn stream_files(sources: Vec<Option<String>>, tx: &InputSender) {
+    for src in sources {
+        let (reader, name): (Box<dyn std::io::Read + Send>, String) = match src {
+            None => (Box::new(std::io::stdin()), String::new()),
+            Some(p) => match std::fs::File::open(&p) {
+                Ok(f) => (Box::new(f), p),
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(CmdError::client(format!("{p}: {e}"))));
+                    return;
+                }
+            },
+        };
+        let (btx, stream) = ByteStream::channel();
+        let entry = InputEntry { path: BString::from(name), kind: InputKind::File(stream), mode: None, mtime: None };
+        if tx.blocking_send(Ok(entry)).is_err() || !pump_blocking(reader, &btx) {
+            return;
+        }
+    }
 }
 
 async fn print(

@@ -6,8 +6,10 @@
 //! into a `Request`; the HTTP RPC API will build the same `Request` from
 //! `/api/v0/<path>?arg=..&opt=..`. Both run the same handler, so both behave alike.
 
+pub mod def;
 pub mod error;
 pub mod extract;
+pub mod input;
 pub mod output;
 pub mod registry;
 pub mod request;
@@ -16,9 +18,10 @@ pub(crate) mod text;
 pub(crate) mod cmd;
 
 pub use error::{CmdError, ErrorCode};
+pub use input::{ByteStream, InputEntry, InputKind, Inputs};
 pub use output::{Output, Printer, TextEncoder};
 pub use registry::{ArgKind, Ctx, RepoUse, Spec};
-pub use request::{Encoding, Global, InputFile, Opts, Request};
+pub use request::{Encoding, Global, Opts, Request};
 
 use rubo_types::{Cid, parse_cid};
 

@@ -2,8 +2,6 @@
 //! from `/api/v0` (positional `arg`s, named options as strings, input files).
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::PathBuf;
 
 use rubo_types::{Base, Cid, Version, cid::to_v1};
 
@@ -103,10 +101,10 @@ pub enum Encoding {
     Json,
 }
 
-/// Options every command takes.
+/// Options every command takes (the root options of Kubo's command tree that
+/// reach handlers; the CLI's own, like `--repo-dir` or `--api`, stay there).
 #[derive(Debug, Clone, Default)]
 pub struct Global {
-    pub repo_path: PathBuf,
     pub enc: Encoding,
     /// `--cid-base`: the base output CIDs are written in.
     pub cid_base: Option<Base>,
@@ -134,41 +132,16 @@ impl Global {
     }
 }
 
-/// A file argument: a name and a byte source.
-pub struct InputFile {
-    pub name: String,
-    pub data: Box<dyn Read + Send>,
-}
-
-impl std::fmt::Debug for InputFile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InputFile").field("name", &self.name).finish()
-    }
-}
-
-/// One command invocation.
-#[derive(Default)]
+/// One command invocation: the same whichever face built it.
+#[derive(Debug, Default)]
 pub struct Request {
     /// The command path, e.g. `["block", "put"]`.
     pub path: Vec<String>,
     pub args: Vec<String>,
     pub opts: Opts,
-    pub files: Vec<InputFile>,
-    /// A tree of files to import (`add`), streamed in walk order.
-    pub tree: Option<rubo_node::AddEntries>,
+    /// File arguments (`block put`, `add`...), streamed.
+    pub inputs: Option<crate::input::Inputs>,
     pub global: Global,
-}
-
-impl std::fmt::Debug for Request {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Request")
-            .field("path", &self.path)
-            .field("args", &self.args)
-            .field("opts", &self.opts)
-            .field("files", &self.files)
-            .field("tree", &self.tree.is_some())
-            .finish()
-    }
 }
 
 impl Request {
@@ -179,6 +152,11 @@ impl Request {
     /// The command path joined by spaces (`block put`).
     pub fn command(&self) -> String {
         self.path.join(" ")
+    }
+
+    /// The file inputs, required.
+    pub fn take_inputs(&mut self, name: &str) -> Result<crate::input::Inputs, CmdError> {
+        self.inputs.take().ok_or_else(|| CmdError::client(format!("argument {name:?} is required")))
     }
 
     /// Positional argument `i`, required.

@@ -22,6 +22,10 @@ use crate::{BIG_BLOCK_ERROR, Node, NodeError};
 /// go-car's own bound on a section (`--allow-big-block` lifts ours to it).
 pub const MAX_CAR_SECTION: usize = 8 << 20;
 
+/// The CAR files of an import, read in turn (pulled lazily, so a stream of
+/// uploads is read as it arrives).
+pub type ImportFiles = Box<dyn Iterator<Item = Result<Box<dyn Read + Send>, NodeError>> + Send>;
+
 /// Blocks from the node's store, for the walkers and resolvers of rubo-dag.
 /// Offline: an absent block is `None`, at once.
 #[derive(Clone)]
@@ -294,7 +298,7 @@ impl DagApi {
     /// CAR stops the import before any pin is made.
     pub fn import(
         &self,
-        files: Vec<Box<dyn Read + Send>>,
+        files: ImportFiles,
         opts: &DagImportOptions,
         emit: &mut dyn FnMut(ImportEvent) -> bool,
     ) -> Result<(), NodeError> {
@@ -394,10 +398,11 @@ const PIPELINE_DEPTH: usize = 32;
 
 /// Reads and frames the sections of every CAR in turn; returns the header
 /// roots, each once, in the order met.
-fn read_cars(files: Vec<Box<dyn Read + Send>>, max: usize, out: &SyncSender<Section>) -> Result<Vec<Cid>, NodeError> {
+fn read_cars(files: ImportFiles, max: usize, out: &SyncSender<Section>) -> Result<Vec<Cid>, NodeError> {
     let mut roots: Vec<Cid> = Vec::new();
     let mut seen = HashSet::new();
     for file in files {
+        let file = file?;
         let ropts = CarReaderOptions { max_block_size: max, ..Default::default() };
         let mut car = CarReader::with_options(std::io::BufReader::with_capacity(1 << 20, file), ropts)
             .map_err(|e| import_error(None, e))?;

@@ -22,7 +22,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use block::{BIG_BLOCK_ERROR, BlockApi, BlockStat, PutOptions};
-pub use dag::{DagApi, DagPath, DagPutOptions, DagResolved, DagStat, DagStatSummary, ImportEvent, NodeSource};
+pub use dag::{
+    DagApi, DagPath, DagPutOptions, DagResolved, DagStat, DagStatSummary, ImportEvent, ImportFiles, NodeSource,
+};
 pub use error::{ErrorKind, NodeError};
 pub use gc::GcEvent;
 pub use get::GetOptions;

@@ -1,8 +1,6 @@
 //! `rubo block`: raw blocks.
 
-use std::io::Read;
-
-use clap::{Arg, ArgAction, Command};
+use crate::def::{Arg, ArgAction, Command};
 use rubo_node::{BlockStat, PutOptions};
 use rubo_types::{BLOCK_SIZE_LIMIT, Bytes, Version, codec, hash};
 use serde::{Deserialize, Serialize};
@@ -134,22 +132,6 @@ fn stat_out(g: &crate::Global, s: &BlockStat) -> StatOut {
 }
 
 /// Reads a whole input, refusing more than `limit` bytes without buffering them.
-fn read_bounded(mut r: Box<dyn Read + Send>, limit: Option<usize>) -> Result<Vec<u8>, CmdError> {
-    let mut buf = Vec::new();
-    match limit {
-        Some(l) => {
-            (&mut r).take(l as u64 + 1).read_to_end(&mut buf)?;
-            if buf.len() > l {
-                return Err(CmdError::client(rubo_node::BIG_BLOCK_ERROR));
-            }
-        }
-        None => {
-            r.read_to_end(&mut buf)?;
-        }
-    }
-    Ok(buf)
-}
-
 fn put_options(req: &Request, node: &rubo_node::Node) -> Result<PutOptions, CmdError> {
     let mhtype = match req.opts.str("mhtype") {
         Some(m) => m.to_string(),
@@ -198,17 +180,17 @@ fn put_options(req: &Request, node: &rubo_node::Node) -> Result<PutOptions, CmdE
 async fn put(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
     let opts = put_options(&req, &node)?;
-    if req.files.is_empty() {
-        return Err(CmdError::client("argument \"data\" is required"));
-    }
-    let files = std::mem::take(&mut req.files);
+    let mut inputs = req.take_inputs("data")?;
     let global = req.global.clone();
     let limit = (!opts.allow_big).then_some(BLOCK_SIZE_LIMIT);
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
     tokio::spawn(async move {
-        for f in files {
+        while let Some(file) = inputs.next_file().await {
             let res = async {
-                let data = tokio::task::spawn_blocking(move || read_bounded(f.data, limit)).await??;
+                let data = file?.read_up_to(limit).await?;
+                if limit.is_some_and(|l| data.len() > l) {
+                    return Err(CmdError::client(rubo_node::BIG_BLOCK_ERROR));
+                }
                 let st = node.block().put(Bytes::from(data), opts.clone()).await?;
                 serde_json::to_value(stat_out(&global, &st)).map_err(|e| CmdError::new(e.to_string()))
             }

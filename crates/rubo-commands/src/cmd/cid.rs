@@ -4,7 +4,7 @@
 //! of [`crate::cmd::multibase`]), so that the same strings are accepted and the
 //! errors read as Kubo's, then held as [`rubo_types::Cid`].
 
-use clap::{Arg, ArgAction, Command};
+use crate::def::{Arg, ArgAction, Command};
 use rubo_types::cid::{cid_from_bytes, multihash_from_bytes};
 use rubo_types::{Cid, Version, codec, hash};
 use serde::{Deserialize, Serialize};

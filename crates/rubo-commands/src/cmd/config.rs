@@ -1,9 +1,8 @@
 //! `rubo config`: get and set values, show, replace, edit, profiles.
 
-use std::io::Read;
 use std::path::PathBuf;
 
-use clap::{Arg, Command};
+use crate::def::{Arg, Command};
 use rubo_repo::config::{
     ConfigError, ConfigFile, PROFILES, apply_profile, is_pinning_secret, is_private_key, scrub, sorted,
 };
@@ -41,8 +40,8 @@ struct Update {
     new: Value,
 }
 
-fn config_path(req: &Request) -> PathBuf {
-    req.global.repo_path.join(rubo_repo::config::CONFIG_FILE)
+fn config_path(ctx: &Ctx) -> PathBuf {
+    ctx.repo_path().join(rubo_repo::config::CONFIG_FILE)
 }
 
 fn guard(key: &str) -> Result<(), CmdError> {
@@ -117,9 +116,9 @@ pub(crate) fn specs() -> Vec<Spec> {
                      copy the config file from your repo.",
                 )
             },
-            run: |_ctx, req| {
+            run: |ctx, _req| {
                 Box::pin(async move {
-                    let cfg = ConfigFile::load(&config_path(&req))?;
+                    let cfg = ConfigFile::load(&config_path(&ctx))?;
                     Ok(Output::Value(cfg.show()))
                 })
             },
@@ -156,7 +155,7 @@ pub(crate) fn specs() -> Vec<Spec> {
                      the editor exits.",
                 )
             },
-            run: |_ctx, req| Box::pin(edit(req)),
+            run: |ctx, _req| Box::pin(edit(ctx)),
             text: |_| Box::new(FnText(|_, _: &mut Printer<'_>| Ok(()))),
         },
         Spec {
@@ -224,7 +223,7 @@ async fn get_set(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let key = req.arg(0, "key")?.to_string();
     guard(&key)?;
     let Some(raw) = req.args.get(1).cloned() else {
-        let cfg = ConfigFile::load(&config_path(&req))?;
+        let cfg = ConfigFile::load(&config_path(&ctx))?;
         let value =
             cfg.get(&key).map_err(|e| CmdError::new(format!("failed to get config value: {:?}", e.to_string())))?;
         return Output::value(Field { key, value });
@@ -258,13 +257,10 @@ async fn get_set(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
 }
 
 async fn replace(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
-    let mut file = req.files.pop().ok_or_else(|| CmdError::client("argument \"file\" is required"))?;
-    let text = tokio::task::spawn_blocking(move || {
-        let mut s = String::new();
-        (&mut file.data).take(16 << 20).read_to_string(&mut s).map(|_| s)
-    })
-    .await??;
-    let doc: Value = serde_json::from_str(&text).map_err(|_| CmdError::new("failed to decode file as config"))?;
+    let mut inputs = req.take_inputs("file")?;
+    let file = inputs.next_file().await.ok_or_else(|| CmdError::client("argument \"file\" is required"))??;
+    let text = file.read_up_to(Some(16 << 20)).await?;
+    let doc: Value = serde_json::from_slice(&text).map_err(|_| CmdError::new("failed to decode file as config"))?;
     let has_key = doc.get("Identity").and_then(Value::as_object).is_some_and(|id| {
         id.iter().any(|(k, v)| k.eq_ignore_ascii_case("privkey") && v.as_str().is_some_and(|s| !s.is_empty()))
     });
@@ -275,8 +271,8 @@ async fn replace(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     Ok(Output::None)
 }
 
-async fn edit(req: Request) -> Result<Output, CmdError> {
-    let path = config_path(&req);
+async fn edit(ctx: Ctx) -> Result<Output, CmdError> {
+    let path = config_path(&ctx);
     let editor = std::env::var("EDITOR").map_err(|_| CmdError::new("ENV variable $EDITOR not set"))?;
     let mut parts = editor.split_whitespace();
     let prog = parts.next().ok_or_else(|| CmdError::new("ENV variable $EDITOR not set"))?.to_string();
@@ -289,7 +285,7 @@ async fn edit(req: Request) -> Result<Output, CmdError> {
     }
     // Catch mistakes now rather than at the next start.
     let cfg = ConfigFile::load(&path).map_err(|e| CmdError::new(format!("the edited config is invalid: {e}")))?;
-    rubo_repo::validate_config(&req.global.repo_path, &cfg)
+    rubo_repo::validate_config(ctx.repo_path(), &cfg)
         .map_err(|e| CmdError::new(format!("the edited config cannot open this repo: {e}")))?;
     Ok(Output::None)
 }

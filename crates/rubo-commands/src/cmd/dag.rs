@@ -1,9 +1,9 @@
 //! `rubo dag`: IPLD objects and CAR files.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
+use crate::def::{Arg, ArgAction, Command};
 use bytes::Bytes;
-use clap::{Arg, ArgAction, Command};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rubo_node::dag::{DagImportOptions, ImportEvent};
 use rubo_node::{DagPath, DagPutOptions, DagStatSummary, Node, NodeError};
@@ -210,16 +210,6 @@ fn cid_json(global: &Global, c: &Cid) -> Value {
 
 /// Reads one input object, bounded (the block limit is checked on the
 /// encoded form; the input may be larger, but not without end).
-fn read_input(mut r: Box<dyn Read + Send>, allow_big: bool) -> Result<Vec<u8>, CmdError> {
-    let limit: u64 = if allow_big { 1 << 30 } else { 64 << 20 };
-    let mut buf = Vec::new();
-    (&mut r).take(limit + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > limit {
-        return Err(CmdError::client(format!("input object is larger than {limit} bytes")));
-    }
-    Ok(buf)
-}
-
 async fn put(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
     let input_codec = multicodec(req.opts.str("input-codec").unwrap_or("dag-json"))?;
@@ -236,19 +226,24 @@ async fn put(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
         pin: req.opts.flag("pin")?,
         allow_big: req.opts.flag("allow-big-block")?,
     };
-    if req.files.is_empty() {
-        return Err(CmdError::client("argument \"object data\" is required"));
-    }
-    let files = std::mem::take(&mut req.files);
+    let mut inputs = req.take_inputs("object data")?;
     let global = req.global.clone();
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-    tokio::task::spawn_blocking(move || {
-        for f in files {
-            let res = read_input(f.data, opts.allow_big)
-                .and_then(|data| Ok(node.dag().put(&data, &opts)?))
-                .map(|c| json!({ "Cid": cid_json(&global, &c) }));
+    let limit: usize = if opts.allow_big { 1 << 30 } else { 64 << 20 };
+    tokio::spawn(async move {
+        while let Some(file) = inputs.next_file().await {
+            let res = async {
+                let data = file?.read_up_to(Some(limit)).await?;
+                if data.len() > limit {
+                    return Err(CmdError::client(format!("input object is larger than {limit} bytes")));
+                }
+                let (node, opts) = (node.clone(), opts.clone());
+                let c = tokio::task::spawn_blocking(move || node.dag().put(&data, &opts)).await??;
+                Ok(json!({ "Cid": cid_json(&global, &c) }))
+            }
+            .await;
             let stop = res.is_err();
-            if tx.blocking_send(res).is_err() || stop {
+            if tx.send(res).await.is_err() || stop {
                 return;
             }
         }
@@ -541,10 +536,7 @@ async fn import(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     };
     let stats = req.opts.flag("stats")?;
     let progress = req.opts.flag("progress")?;
-    if req.files.is_empty() {
-        return Err(CmdError::client("argument \"path\" is required"));
-    }
-    let files: Vec<Box<dyn Read + Send>> = std::mem::take(&mut req.files).into_iter().map(|f| f.data).collect();
+    let files = req.take_inputs("path")?.into_blocking_files();
     let global = req.global.clone();
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
     tokio::task::spawn_blocking(move || {

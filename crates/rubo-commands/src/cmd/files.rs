@@ -7,10 +7,10 @@
 //! and has nothing to defer, as for an offline Kubo command.
 
 use std::collections::VecDeque;
-use std::io::{IsTerminal, Read};
+
 use std::sync::{Arc, Mutex};
 
-use clap::{Arg, ArgAction, Command};
+use crate::def::{Arg, ArgAction, Command};
 use rubo_node::rubo_mfs::{CpOptions, LsEntry, NodeType, RmOptions, Stat, StatType, WriteOptions};
 use rubo_node::rubo_unixfs::import::Entry;
 use rubo_node::rubo_unixfs::pb::UnixTime;
@@ -161,7 +161,7 @@ pub(crate) fn specs() -> Vec<Spec> {
                          'rubo add --to-files'.",
                     )
                     .arg(pos("path", "Path to write to."))
-                    .arg(pos("data", "Data to write (a file; stdin when not given)."))
+                    .arg(pos("data", "Data to write (a file; stdin when not given).").file())
                     .arg(str_opt("offset", "Byte offset to begin writing at.").short('o').allow_hyphen_values(true))
                     .arg(bool_opt("create", "Create the file if it does not exist.").short('e'))
                     .arg(bool_opt("parents", "Make parent directories as needed.").short('p'))
@@ -685,27 +685,6 @@ async fn mkdir(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     Ok(Output::None)
 }
 
-/// The data of `files write`: a request file (HTTP), the file named by the
-/// second argument, or stdin.
-fn write_input(req: &mut Request) -> Result<Box<dyn Read + Send>, CmdError> {
-    if !req.files.is_empty() {
-        return Ok(req.files.remove(0).data);
-    }
-    match req.args.get(1).map(String::as_str) {
-        Some("-") => Ok(Box::new(std::io::stdin())),
-        Some(p) => {
-            let meta = std::fs::metadata(p).map_err(|e| CmdError::client(format!("{p}: {e}")))?;
-            if meta.is_dir() {
-                return Err(CmdError::client(format!("{p} is a directory")));
-            }
-            let f = std::fs::File::open(p).map_err(|e| CmdError::client(format!("{p}: {e}")))?;
-            Ok(Box::new(f))
-        }
-        None if std::io::stdin().is_terminal() => Err(CmdError::client("argument \"data\" is required")),
-        None => Ok(Box::new(std::io::stdin())),
-    }
-}
-
 async fn write(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
     let path = req.arg(0, "path")?.to_string();
@@ -734,8 +713,9 @@ async fn write(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
         node.files().write(path, Box::new(std::io::empty()), opts).await?;
         return Err(CmdError::new("cannot have negative byte count"));
     }
-    let data = write_input(&mut req)?;
-    node.files().write(path, data, opts).await?;
+    let mut inputs = req.take_inputs("data")?;
+    let data = inputs.next_file().await.ok_or_else(|| CmdError::client("argument \"data\" is required"))??;
+    node.files().write(path, Box::new(data.into_blocking_reader()), opts).await?;
     Ok(Output::None)
 }
 

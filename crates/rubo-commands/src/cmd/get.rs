@@ -4,8 +4,8 @@
 use std::io::Read;
 use std::path::PathBuf;
 
+use crate::def::{Arg, Command};
 use bytes::Bytes;
-use clap::{Arg, Command};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rubo_node::{GetOptions, IpfsPath};
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! `rubo id`.
 
+use crate::def::{Arg, Command};
 use base64::Engine as _;
-use clap::{Arg, Command};
 use rubo_repo::identity::PrivateKey;
 use rubo_types::{Cid, codec};
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,6 @@
 //! `rubo init`.
 
-use std::io::Read;
-
-use clap::{Arg, Command};
+use crate::def::{Arg, Command};
 use rubo_repo::identity::KeyType;
 use rubo_repo::{InitOptions, Repo, RepoError};
 use serde::{Deserialize, Serialize};
@@ -82,8 +80,8 @@ pub(crate) fn specs() -> Vec<Spec> {
     }]
 }
 
-async fn run(_ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
-    let path = req.global.repo_path.clone();
+async fn run(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
+    let path = ctx.repo_path().to_path_buf();
     let algo = req.opts.str("algorithm").unwrap_or("ed25519").to_ascii_lowercase();
     let key_type = KeyType::parse(&algo).map_err(|e| CmdError::client(e.to_string()))?;
     let bits = match req.opts.int("bits")? {
@@ -105,14 +103,14 @@ async fn run(_ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
         .filter(|p| !p.is_empty())
         .map(str::to_string)
         .collect();
-    let config = match req.files.pop() {
-        Some(mut f) => {
-            let text = tokio::task::spawn_blocking(move || {
-                let mut s = String::new();
-                (&mut f.data).take(16 << 20).read_to_string(&mut s).map(|_| s)
-            })
-            .await??;
-            Some(serde_json::from_str(&text).map_err(|e| CmdError::client(format!("invalid config file: {e}")))?)
+    let file = match req.inputs.as_mut() {
+        Some(inputs) => inputs.next_file().await.transpose()?,
+        None => None,
+    };
+    let config = match file {
+        Some(f) => {
+            let text = f.read_up_to(Some(16 << 20)).await?;
+            Some(serde_json::from_slice(&text).map_err(|e| CmdError::client(format!("invalid config file: {e}")))?)
         }
         None => None,
     };

@@ -8,10 +8,8 @@
 //! case-insensitive whatever the prefix, `\r` and `\n` are skipped inside base32
 //! and base64, base2 pads on the left, and identity output need not be UTF-8.
 
-use std::io::Read;
-
+use crate::def::{Arg, ArgAction, Command};
 use bytes::Bytes;
-use clap::{Arg, ArgAction, Command};
 
 use crate::output::Output;
 use crate::registry::{ArgKind, Ctx, Group, RepoUse, Spec};
@@ -127,16 +125,9 @@ async fn transcode_cmd(_ctx: Ctx, mut req: Request) -> Result<Output, CmdError> 
 
 /// The whole of the first input file (Kubo reads only the first one).
 async fn read_input(req: &mut Request, arg: &str) -> Result<Vec<u8>, CmdError> {
-    if req.files.is_empty() {
-        return Err(CmdError::client(format!("argument {arg:?} is required")));
-    }
-    let mut f = req.files.swap_remove(0);
-    tokio::task::spawn_blocking(move || {
-        let mut buf = Vec::new();
-        f.data.read_to_end(&mut buf).map(|_| buf)
-    })
-    .await?
-    .map_err(|e| CmdError::new(format!("failed to read file contents: {e}")))
+    let mut inputs = req.take_inputs(arg)?;
+    let f = inputs.next_file().await.ok_or_else(|| CmdError::client(format!("argument {arg:?} is required")))??;
+    f.read_up_to(None).await.map_err(|e| CmdError::new(format!("failed to read file contents: {}", e.message)))
 }
 
 // ---------------------------------------------------------------------------

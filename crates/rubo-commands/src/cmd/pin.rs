@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
-use clap::{Arg, ArgAction, Command};
+use crate::def::{Arg, ArgAction, Command};
 use rubo_node::{IpfsPath, Node, NodeError, PinFilter, PinKind};
 use rubo_types::Cid;
 use serde::{Deserialize, Serialize};

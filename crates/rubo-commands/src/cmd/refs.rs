@@ -1,6 +1,6 @@
 //! `rubo refs`: the links of objects, and every local block.
 
-use clap::{Arg, ArgAction, Command};
+use crate::def::{Arg, ArgAction, Command};
 use rubo_dag::{RefsOptions, RefsWalker};
 use rubo_node::DagPath;
 use rubo_repo::blockstore::StoredKey;

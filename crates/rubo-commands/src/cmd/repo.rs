@@ -1,6 +1,6 @@
 //! `rubo repo`: gc, stat, verify, version.
 
-use clap::Command;
+use crate::def::Command;
 use rubo_node::VerifyEvent;
 use rubo_repo::config::units::humanize_bytes;
 use serde::{Deserialize, Serialize};

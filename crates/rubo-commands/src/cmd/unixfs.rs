@@ -1,6 +1,6 @@
 //! `rubo add`, `cat`, `ls`: UnixFS in and out.
 
-use clap::{Arg, ArgAction, Command};
+use crate::def::{Arg, ArgAction, Command};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rubo_node::rubo_unixfs::CidPrefix;
 use rubo_node::rubo_unixfs::chunker::ChunkerSpec;
@@ -332,7 +332,7 @@ async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     };
     let preserve_mode = o.flag("preserve-mode")?;
     let preserve_mtime = o.flag("preserve-mtime")?;
-    let tree = req.tree.take().ok_or_else(|| CmdError::client("argument \"path\" is required"))?;
+    let tree = req.take_inputs("path")?.into_add_entries();
     // Explicit --mode/--mtime win over preserved ones; preserved ones only when asked.
     let tree: rubo_node::AddEntries = Box::new(tree.map(move |e| {
         e.map(|mut e| {

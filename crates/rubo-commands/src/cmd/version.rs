@@ -1,6 +1,6 @@
 //! `rubo version`.
 
-use clap::Command;
+use crate::def::Command;
 use serde::{Deserialize, Serialize};
 
 use crate::output::{FnText, Output, Printer, typed};

@@ -118,10 +118,23 @@ pub fn argv(data: &[u8]) {
         .collect();
     let mut root = rubo_commands::registry::build_tree(clap::Command::new("rubo"));
     let Ok(m) = root.try_get_matches_from_mut(&args) else { return };
-    let (path, cmd, leaf) = rubo_commands::registry::leaf(&root, &m);
+    let (path, _, leaf) = rubo_commands::registry::leaf(&root, &m);
     let mut req = rubo_commands::Request::new(&path.iter().map(String::as_str).collect::<Vec<_>>());
-    rubo_commands::registry::fill_request(cmd, leaf, &mut req);
+    rubo_commands::registry::fill_request(&path.join(" "), leaf, &mut req);
     read_all(&req.opts);
+    let _ = rubo_commands::registry::global_from(&req.opts, rubo_commands::Encoding::Text);
+    // The same words as an HTTP query: `arg`s and options by name.
+    let pairs: Vec<(String, String)> = args
+        .iter()
+        .skip(1 + path.len())
+        .map(|a| match a.strip_prefix("--").and_then(|o| o.split_once('=')) {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => ("arg".to_string(), a.clone()),
+        })
+        .collect();
+    if let Ok(r) = rubo_commands::registry::request_from_query(&path.join(" "), &pairs) {
+        read_all(&r.opts);
+    }
     for a in &req.args {
         let _ = IpfsPath::parse(a);
         let _ = rubo_commands::cid_arg(a);
