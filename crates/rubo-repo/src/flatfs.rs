@@ -465,13 +465,18 @@ impl FlatFs {
     }
 
     /// Writes the usage cache so the next open need not walk. Called on clean close.
+    ///
+    /// Best effort: without the cache the next open counts again, so a full
+    /// disk (where `repo gc` or `pin rm` just ran) is no reason to fail.
     pub fn close(&self) -> Result<(), FlatFsError> {
         if !self.writable {
             return Ok(());
         }
         let usage = self.usage.lock().ok().and_then(|u| *u);
-        if let Some(u) = usage {
-            write_durably(&self.root.join(DISK_USAGE_FILE), usage_json(u).as_bytes())?;
+        if let Some(u) = usage
+            && let Err(e) = write_durably(&self.root.join(DISK_USAGE_FILE), usage_json(u).as_bytes())
+        {
+            tracing::debug!("not saving the disk usage cache: {e}");
         }
         Ok(())
     }
