@@ -141,3 +141,122 @@ fn full_disk_gc_pin_rm_block_rm() {
         assert!(r.ok(&["pin", "ls", "--type=recursive"]).contains(&cid));
     });
 }
+
+// Kubo vectors: `echo "Hello Mars!" | ipfs block put` (t0050) and
+// `echo hi | ipfs block put`: raw CIDv1s of those bytes.
+const MARS_RAW: &str = "bafkreibmlvvgdyihetgocpof6xk64kjjzdeq2e4c7hqs3krdheosk4tgj4";
+const HI_RAW: &str = "bafkreiey5jxe6ilpf62lnh77tm5ejbbmhbugzjuf6p2v3remlu73ced34q";
+const EMPTY_DIR: &str = "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn";
+
+/// Issue 13 item 8 (t0045 `test_ls_object`): `ls` of a file lists its
+/// chunks, unnamed, with their sizes; of a raw block nothing; of a dag-cbor
+/// node its links.
+#[test]
+fn ls_of_file_raw_and_cbor() {
+    let r = TestRepo::new();
+    let t = tempfile::tempdir().unwrap();
+    let f = t.path().join("f");
+    std::fs::write(&f, b"Hello Mars!\nhi\n").unwrap();
+    // Two raw chunks: "Hello Mars!\n" and "hi\n".
+    let file = r.ok(&["add", "-Q", "--chunker=size-12", "--raw-leaves", f.to_str().unwrap()]);
+    // t0045: `<hash> <size> <empty name>`, tab-aligned (trailing spaces kept).
+    let out = r.run(&["ls", &file]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{MARS_RAW} 12 \n{HI_RAW} 3  \n"));
+    let out = r.run(&["ls", "--size=false", &file]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{MARS_RAW} \n{HI_RAW} \n"));
+
+    // A raw block has no links: nothing, and success.
+    let out = r.run(&["ls", MARS_RAW]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+
+    // dag-cbor: its links in data-model order, unnamed; a dag-pb child is
+    // resolved (here a directory: `-` and a `/`), a raw child gets the
+    // link's size, which dag-cbor does not record (0).
+    let doc = format!(r#"{{"a":{{"/":"{EMPTY_DIR}"}},"b":[{{"/":"{MARS_RAW}"}}]}}"#);
+    let cbor = r.ok_stdin(&["dag", "put"], doc.as_bytes());
+    let out = r.run(&["ls", &cbor]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{EMPTY_DIR}{} - /\n{MARS_RAW} 0 \n", " ".repeat(13)));
+    // JSON: Kubo's LsLink; an unresolved dag-pb link has type 0 (TUnknown) and size 0.
+    let json: serde_json::Value =
+        serde_json::from_str(&r.ok(&["ls", "--enc=json", "--resolve-type=false", "--size=false", &cbor])).unwrap();
+    let links = &json["Objects"][0]["Links"];
+    assert_eq!(
+        links[0],
+        serde_json::json!({"Name": "", "Hash": EMPTY_DIR, "Size": 0, "Type": 0, "Target": "",
+            "Mode": 0, "ModTime": "0001-01-01T00:00:00Z"})
+    );
+    assert_eq!((links[1]["Type"].clone(), links[1]["Size"].clone()), (serde_json::json!(2), serde_json::json!(0)));
+}
+
+/// The date `date(1)` prints for `secs` in `tz` with `format` (an oracle
+/// outside the code under test).
+fn date_of(secs: i64, tz: &str, format: &str) -> String {
+    let out = Command::new("date").env("TZ", tz).arg("-d").arg(format!("@{secs}")).arg(format).output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+}
+
+/// Issue 13 item 8 (Kubo test/cli/ls_test.go): `ls --long` shows the mode
+/// as `ls -l` does and the mtime as `Jun 15  2020`, or `Jun 15 10:30` within
+/// the last six months, in local time; JSON carries Go's time.Time.
+#[test]
+fn ls_long_mode_and_mtime() {
+    use std::os::unix::fs::PermissionsExt;
+    let r = TestRepo::new();
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("testdata");
+    std::fs::create_dir(&d).unwrap();
+    let set = |name: &str, mode: u32, secs: u64| {
+        let p = d.join(name);
+        std::fs::write(&p, name.as_bytes()).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        let f = std::fs::File::options().write(true).open(&p).unwrap();
+        f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)).unwrap();
+    };
+    // 2020-06-15T10:30:00Z, as in Kubo's test.
+    set("executable.sh", 0o755, 1_592_217_000);
+    set("readable.txt", 0o644, 1_592_217_000);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let recent = now - 3 * 86_400;
+    set("recent.txt", 0o4750, recent);
+    let dir = r.ok(&["add", "-r", "--preserve-mode", "--preserve-mtime", "-Q", d.to_str().unwrap()]);
+    let ls = |tz: &str, args: &[&str]| {
+        let mut a = vec!["ls"];
+        a.extend_from_slice(args);
+        a.push(&dir);
+        let out = r.cmd(&a).env("TZ", tz).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let out = ls("UTC", &["--long"]);
+    let lines: Vec<Vec<&str>> = out.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(
+        (lines[0][0], &lines[0][3..6], lines[0][6]),
+        ("-rwxr-xr-x", &["Jun", "15", "2020"][..], "executable.sh")
+    );
+    assert_eq!((lines[1][0], &lines[1][3..6], lines[1][6]), ("-rw-r--r--", &["Jun", "15", "2020"][..], "readable.txt"));
+    assert!(out.contains(" Jun 15  2020 "), "{out}");
+    // Setuid without group execute: ls -l's `s`; a recent time shows the clock.
+    assert_eq!(lines[2][0], "-rwsr-x---");
+    assert!(out.contains(&format!(" {} recent.txt", date_of(recent as i64, "UTC", "+%b %d %H:%M"))), "{out}");
+    // Local time: the zone decides the day and the clock.
+    let out = ls("Asia/Tokyo", &["--long"]);
+    assert!(out.contains(&format!(" {} recent.txt", date_of(recent as i64, "Asia/Tokyo", "+%b %d %H:%M"))), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&ls("Asia/Tokyo", &["--enc=json"])).unwrap();
+    let link = &json["Objects"][0]["Links"][1];
+    assert_eq!(link["ModTime"], "2020-06-15T19:30:00+09:00");
+    assert_eq!(link["Mode"], 0o644);
+    let json: serde_json::Value = serde_json::from_str(&ls("UTC", &["--enc=json"])).unwrap();
+    assert_eq!(json["Objects"][0]["Links"][1]["ModTime"], "2020-06-15T10:30:00Z");
+    // Go's os.FileMode: setuid is bit 23.
+    assert_eq!(json["Objects"][0]["Links"][2]["Mode"], (1u32 << 23) | 0o750);
+    // Without preserved metadata: `-` for both.
+    let plain = r.ok(&["add", "-r", "-Q", d.to_str().unwrap()]);
+    let out = r.ok(&["ls", "-l", &plain]);
+    // Kubo: `^-\s+\S+\s+\d+\s+-\s+`.
+    assert!(out.lines().all(|l| l.starts_with("- Qm") && l.contains(" - ")), "{out}");
+}

@@ -7,6 +7,7 @@
 //! `/api/v0/<path>?arg=..&opt=..`. Both run the same handler, so both behave alike.
 
 pub mod error;
+pub(crate) mod gotime;
 pub mod output;
 pub mod registry;
 pub mod request;

@@ -584,10 +584,47 @@ struct LsLink {
     kind: i32,
     #[serde(rename = "Target")]
     target: String,
+    /// Go's `os.FileMode` (type bits above the permissions), 0 when unset.
     #[serde(rename = "Mode", default)]
     mode: u32,
-    #[serde(rename = "ModTime", default, skip_serializing_if = "Option::is_none")]
-    mtime: Option<i64>,
+    /// Go's `time.Time` in JSON; the zero time when unset.
+    #[serde(rename = "ModTime", default = "zero_time")]
+    mtime: String,
+}
+
+fn zero_time() -> String {
+    crate::gotime::ZERO_TIME.to_string()
+}
+
+// Go's os.FileMode type bits.
+const GO_MODE_DIR: u32 = 1 << 31;
+const GO_MODE_SYMLINK: u32 = 1 << 27;
+const GO_MODE_SETUID: u32 = 1 << 23;
+const GO_MODE_SETGID: u32 = 1 << 22;
+const GO_MODE_STICKY: u32 = 1 << 20;
+
+/// boxo's `FSNode.Mode()`: UnixFS permission bits as a Go `os.FileMode`,
+/// with the directory or symlink bit; 0 when no permission bit is set.
+fn go_file_mode(unix: u32, kind: LsKind) -> u32 {
+    let perms = unix & 0xFFF;
+    if perms == 0 {
+        return 0;
+    }
+    let mut m = perms & 0o777;
+    if perms & 0o4000 != 0 {
+        m |= GO_MODE_SETUID;
+    }
+    if perms & 0o2000 != 0 {
+        m |= GO_MODE_SETGID;
+    }
+    if perms & 0o1000 != 0 {
+        m |= GO_MODE_STICKY;
+    }
+    match kind {
+        LsKind::Directory => m | GO_MODE_DIR,
+        LsKind::Symlink => m | GO_MODE_SYMLINK,
+        _ => m,
+    }
 }
 
 /// Kubo's `LsObject`.
@@ -605,10 +642,12 @@ struct LsOutput {
     objects: Vec<LsObject>,
 }
 
-/// UnixFS type numbers, as Kubo's JSON carries them.
+/// UnixFS type numbers, as Kubo's JSON carries them (an unresolved link:
+/// coreiface's TUnknown, which Kubo's `ls` leaves as 0).
 fn kind_num(k: LsKind) -> i32 {
     match k {
-        LsKind::Unknown | LsKind::File => 2,
+        LsKind::Unknown => 0,
+        LsKind::File => 2,
         LsKind::Directory => 1,
         LsKind::Symlink => 4,
     }
@@ -638,8 +677,12 @@ async fn ls(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
                 size: e.size,
                 kind: kind_num(e.kind),
                 target: e.target,
-                mode: e.mode.unwrap_or(0),
-                mtime: e.mtime.map(|t| t.seconds),
+                mode: go_file_mode(e.mode.unwrap_or(0), e.kind),
+                // boxo's ModTime: out-of-range nanoseconds read as no time.
+                mtime: match e.mtime {
+                    Some(t) if t.nanos != Some(0) => crate::gotime::rfc3339_local(t.seconds, t.nanos.unwrap_or(0)),
+                    _ => zero_time(),
+                },
             })
             .collect();
         if stream {
@@ -668,6 +711,8 @@ struct LsText {
     stream: bool,
     multiple: bool,
     last: String,
+    /// What "recent" is measured from (Kubo: `time.Now()`).
+    now: jiff::Timestamp,
 }
 
 impl LsText {
@@ -679,27 +724,36 @@ impl LsText {
             stream: req.opts.flag("stream").unwrap_or(false),
             multiple: req.args.len() > 1,
             last: String::new(),
+            now: jiff::Timestamp::now(),
         }
     }
 }
 
-fn format_mode(mode: u32, dir: bool) -> String {
-    let kind = if dir { 'd' } else { '-' };
+/// Kubo's `formatMode`: a Go `os.FileMode` as `ls -l` shows it.
+fn format_mode(mode: u32) -> String {
     let mut s = String::with_capacity(10);
-    s.push(kind);
-    for (bit, c) in [
-        (0o400, 'r'),
-        (0o200, 'w'),
-        (0o100, 'x'),
-        (0o40, 'r'),
-        (0o20, 'w'),
-        (0o10, 'x'),
-        (0o4, 'r'),
-        (0o2, 'w'),
-        (0o1, 'x'),
-    ] {
-        s.push(if mode & bit != 0 { c } else { '-' });
-    }
+    s.push(match mode {
+        m if m & GO_MODE_DIR != 0 => 'd',
+        m if m & GO_MODE_SYMLINK != 0 => 'l',
+        _ => '-',
+    });
+    let bit = |b: u32, c: char| if mode & b != 0 { c } else { '-' };
+    // Setuid, setgid and sticky take the execute position (upper case: not executable).
+    let special = |flag: u32, exec: u32, set: char| match (mode & flag != 0, mode & exec != 0) {
+        (true, true) => set,
+        (true, false) => set.to_ascii_uppercase(),
+        (false, true) => 'x',
+        (false, false) => '-',
+    };
+    s.push(bit(0o400, 'r'));
+    s.push(bit(0o200, 'w'));
+    s.push(special(GO_MODE_SETUID, 0o100, 's'));
+    s.push(bit(0o40, 'r'));
+    s.push(bit(0o20, 'w'));
+    s.push(special(GO_MODE_SETGID, 0o10, 's'));
+    s.push(bit(0o4, 'r'));
+    s.push(bit(0o2, 'w'));
+    s.push(special(GO_MODE_STICKY, 0o1, 't'));
     s
 }
 
@@ -729,8 +783,8 @@ impl TextEncoder for LsText {
                 let dir = l.kind == 1 || l.kind == 5 || l.kind == 3;
                 let name = esc_non_print(&l.name);
                 let line = if self.long {
-                    let mode = if l.mode == 0 { "-".to_string() } else { format_mode(l.mode, dir) };
-                    let mt = l.mtime.map_or_else(|| "-".to_string(), |t| t.to_string());
+                    let mode = if l.mode == 0 { "-".to_string() } else { format_mode(l.mode) };
+                    let mt = crate::gotime::ls_mod_time(&l.mtime, self.now);
                     match (dir, self.size) {
                         (true, true) => format!("{mode}\t{}\t-\t{mt}\t{name}/", l.hash),
                         (true, false) => format!("{mode}\t{}\t{mt}\t{name}/", l.hash),
