@@ -198,9 +198,12 @@ fn main() -> ExitCode {
 
     let mut req = Request::new(&path.iter().map(String::as_str).collect::<Vec<_>>());
     registry::fill_request(leaf_cmd, leaf_m, &mut req);
-    // "--progress defaults to true when stderr is a terminal", decided here
-    // once so that handlers see the effective value.
+    // "--progress defaults to true when stderr is a terminal" (and the
+    // output is not quiet: Kubo's add), decided here once so that handlers
+    // see the effective value.
+    let quiet = ["quiet", "quieter", "silent"].iter().any(|f| req.opts.flag(f).unwrap_or(false));
     if !req.opts.contains("progress")
+        && !quiet
         && leaf_cmd.get_arguments().any(|a| a.get_id() == "progress")
         && std::io::stderr().is_terminal()
     {

@@ -260,3 +260,37 @@ fn ls_long_mode_and_mtime() {
     // Kubo: `^-\s+\S+\s+\d+\s+-\s+`.
     assert!(out.lines().all(|l| l.starts_with("- Qm") && l.contains(" - ")), "{out}");
 }
+
+/// Issue 13 item 9: progress events only when progress is on (Kubo's adder
+/// gets `Progress(progress)`), and an explicit `-p` draws the bar even when
+/// stderr is not a terminal (Kubo's pb bar writes to stderr regardless).
+#[test]
+fn add_progress_only_when_asked() {
+    let r = TestRepo::new();
+    let t = tempfile::tempdir().unwrap();
+    let f = t.path().join("z");
+    std::fs::write(&f, vec![0u8; 1 << 20]).unwrap();
+    let fs = f.to_str().unwrap();
+    // Not a terminal, no -p: only the `added` event.
+    let out = r.run(&["add", "--enc=json", fs]);
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].get("Bytes").is_none() && lines[0]["Hash"].is_string(), "{lines:?}");
+    assert!(out.stderr.is_empty());
+    // -p: progress events ({"Name","Bytes"}) before the `added` one.
+    let out = r.run(&["add", "--enc=json", "-p", fs]);
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.len() > 1 && lines[0]["Bytes"].is_u64(), "{lines:?}");
+    assert_eq!(lines.iter().filter_map(|l| l["Bytes"].as_u64()).max(), Some(1 << 20));
+    // Text with -p on a pipe: the bar is drawn on stderr, ending at the total.
+    let out = r.run(&["add", "-p", fs]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1.00 MiB / 1.00 MiB"), "{err:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("added "));
+    // Without -p, nothing on stderr.
+    assert!(r.run(&["add", fs]).stderr.is_empty());
+}

@@ -326,6 +326,8 @@ async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     };
     let preserve_mode = o.flag("preserve-mode")?;
     let preserve_mtime = o.flag("preserve-mtime")?;
+    // Kubo's adder reports progress only when asked (the CLI asks on a terminal).
+    let progress = o.bool("progress")?.unwrap_or(false);
     let tree = req.tree.take().ok_or_else(|| CmdError::client("argument \"path\" is required"))?;
     // Explicit --mode/--mtime win over preserved ones; preserved ones only when asked.
     let tree: rubo_node::AddEntries = Box::new(tree.map(move |e| {
@@ -346,6 +348,7 @@ async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
                 _ => None,
             };
             let out = match ev {
+                Ok(Event::Progress { .. }) if !progress => continue,
                 Ok(Event::Progress { path, bytes }) => {
                     Ok(AddEventOut { name: path, bytes: bytes as i64, ..Default::default() })
                 }
@@ -375,6 +378,7 @@ struct AddText {
     quiet: bool,
     quieter: bool,
     silent: bool,
+    tty: bool,
     bar: Option<ProgressBar>,
     last_hash: String,
     last_file: String,
@@ -388,13 +392,18 @@ impl AddText {
         let quiet = req.opts.flag("quiet").unwrap_or(false);
         let quieter = req.opts.flag("quieter").unwrap_or(false);
         let silent = req.opts.flag("silent").unwrap_or(false);
-        let want = match req.opts.bool("progress").unwrap_or(None) {
-            Some(p) => p,
-            None => std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        };
-        let progress = want && !quiet && !quieter && !silent;
+        // The effective option (the CLI turns it on for a terminal when not
+        // quiet); an explicit -p draws even when stderr is not a terminal, as
+        // Kubo's does.
+        let progress = req.opts.bool("progress").unwrap_or(None).unwrap_or(false) && !silent;
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
         let (bar, total) = if progress {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            let target = if tty {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 15)
+            };
+            let bar = ProgressBar::with_draw_target(None, target);
             bar.set_style(
                 ProgressStyle::with_template("{bytes} / {total_bytes} [{wide_bar}] {binary_bytes_per_sec} {eta}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -414,6 +423,7 @@ impl AddText {
             quiet: quiet || quieter,
             quieter,
             silent,
+            tty,
             bar,
             last_hash: String::new(),
             last_file: String::new(),
@@ -421,6 +431,49 @@ impl AddText {
             prev_files: 0,
             total,
         }
+    }
+}
+
+/// stderr as a progress bar's terminal when it is not one (a pipe, a log):
+/// frames are redrawn in place with a carriage return and an erase.
+#[derive(Debug)]
+struct PlainStderr;
+
+impl indicatif::TermLike for PlainStderr {
+    fn width(&self) -> u16 {
+        80
+    }
+
+    fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.write_str(s)
+    }
+
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        std::io::Write::write_all(&mut std::io::stderr(), s.as_bytes())
+    }
+
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.write_str("\r\x1b[2K")
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        std::io::Write::flush(&mut std::io::stderr())
     }
 }
 
@@ -495,7 +548,13 @@ impl TextEncoder for AddText {
             if bar.length().is_none() {
                 bar.set_length(bar.position());
             }
-            bar.finish_and_clear();
+            if self.tty {
+                bar.finish_and_clear();
+            } else {
+                // A log keeps the last frame, on its own line.
+                bar.finish();
+                p.err("\n")?;
+            }
         }
         if self.quieter && !self.silent && !self.last_hash.is_empty() {
             p.out(&format!("{}\n", self.last_hash))?;
