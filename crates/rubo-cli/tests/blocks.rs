@@ -63,19 +63,6 @@ fn kubo_block_vectors() {
 }
 
 #[test]
-fn refuses_invalid_codec_data() {
-    let r = TestRepo::new();
-    let err = r.fails_stdin(&["block", "put", "--cid-codec", "dag-pb"], b"hi\n");
-    assert!(err.starts_with("Error: invalid dag-pb block"), "{err}");
-    let err = r.fails_stdin(&["block", "put", "--cid-codec", "dag-cbor"], b"\xa1\x61");
-    assert!(err.starts_with("Error: invalid dag-cbor block"), "{err}");
-    let err = r.fails_stdin(&["block", "put", "--cid-codec", "dag-json"], b"{");
-    assert!(err.starts_with("Error: invalid dag-json block"), "{err}");
-    // Nothing was stored: the repo holds only the empty directory.
-    assert!(r.ok(&["repo", "stat", "--enc=json"]).contains("\"NumObjects\":1"));
-}
-
-#[test]
 fn bad_input_is_a_clear_error() {
     let r = TestRepo::new();
     let e = r.fails(&["block", "get", "notacid"]);
