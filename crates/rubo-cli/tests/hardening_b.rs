@@ -341,3 +341,37 @@ fn block_put_stores_undecodable_bytes() {
     assert!(gc.contains("removed bafkrifctrq4xazzixy2v4ezymjcvzpskqdwlxra"), "{gc}");
     assert!(gc.contains(&format!("removed {other}")), "{gc}");
 }
+
+/// Issue 13 item 11: a `blocks/SHARDING` other than the configured shard
+/// function makes the repo refuse to open, in go-ds-flatfs's words, before
+/// anything reads or changes it.
+#[test]
+fn contradicting_sharding_file_refuses_to_open() {
+    let r = TestRepo::new();
+    let t = tempfile::tempdir().unwrap();
+    let f = t.path().join("f");
+    std::fs::write(&f, b"Hello Mars!\n").unwrap();
+    let cid = r.ok(&["add", "-Q", f.to_str().unwrap()]);
+    let sharding = r.path().join("blocks/SHARDING");
+    let kubo = std::fs::read_to_string(&sharding).unwrap();
+    assert_eq!(kubo, "/repo/flatfs/shard/v1/next-to-last/2\n");
+    std::fs::write(&sharding, "/repo/flatfs/shard/v1/prefix/2\n").unwrap();
+    let want = "specified shard func '/repo/flatfs/shard/v1/next-to-last/2' does not match repo shard func \
+                '/repo/flatfs/shard/v1/prefix/2'";
+    for args in [&["repo", "verify"][..], &["cat", &cid], &["pin", "ls"], &["repo", "gc"], &["block", "put"]] {
+        let e = r.fails_stdin(args, b"x");
+        assert_eq!(e, format!("Error: {want}\n"), "{args:?}");
+    }
+    // Nothing was touched: with the file put back, all is there.
+    std::fs::write(&sharding, kubo).unwrap();
+    assert_eq!(r.run(&["cat", &cid]).stdout, b"Hello Mars!\n");
+    assert_eq!(r.ok(&["repo", "verify"]), "verify complete, all blocks validated.");
+
+    // init over a blocks directory of another shard function is refused too.
+    let r2 = TestRepo::uninit();
+    let blocks = r2.path().join("blocks");
+    std::fs::create_dir_all(&blocks).unwrap();
+    std::fs::write(blocks.join("SHARDING"), "/repo/flatfs/shard/v1/suffix/3\n").unwrap();
+    let e = r2.fails(&["init", "--profile", "test"]);
+    assert!(e.contains("does not match repo shard func '/repo/flatfs/shard/v1/suffix/3'"), "{e}");
+}

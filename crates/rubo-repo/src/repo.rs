@@ -23,7 +23,7 @@ use thiserror::Error;
 use crate::blockstore::{Blockstore, BlockstoreError, FsBlockstore};
 use crate::config::{ConfigError, ConfigFile, apply_profile, default_config};
 use crate::datastore::{Datastore, DatastoreError, RedbDatastore};
-use crate::flatfs::{FlatFs, FlatFsError, Shard, SyncMode, write_durably};
+use crate::flatfs::{FlatFs, FlatFsError, Shard, SyncMode, check_shard, write_durably};
 use crate::identity::{KeyError, KeyType, PrivateKey};
 use crate::keystore::{Keystore, KeystoreError};
 use crate::lock::{LockError, LockMode, RepoLock};
@@ -239,7 +239,9 @@ impl Repo {
         let typed = config.typed()?;
         let layout = layout(path, &typed.datastore.spec)?;
 
-        if !layout.blocks_path.join("SHARDING").exists() {
+        if layout.blocks_path.join("SHARDING").exists() {
+            check_shard(&layout.blocks_path, layout.shard)?;
+        } else {
             FlatFs::create(&layout.blocks_path, layout.shard)?;
         }
         RedbDatastore::open(&layout.datastore_path)?;
@@ -269,6 +271,7 @@ impl Repo {
         let (identity, layout) = check_config(path, &config)?;
         let writable = mode == LockMode::Exclusive;
         let sync = if layout.sync { SyncMode::Auto } else { SyncMode::None };
+        check_shard(&layout.blocks_path, layout.shard)?;
         let blocks = Arc::new(FsBlockstore::new(FlatFs::open(&layout.blocks_path, sync, writable)?));
         let keystore = Keystore::open(&path.join(KEYSTORE_DIR))?;
         Ok(Self {
