@@ -375,3 +375,244 @@ fn contradicting_sharding_file_refuses_to_open() {
     let e = r2.fails(&["init", "--profile", "test"]);
     assert!(e.contains("does not match repo shard func '/repo/flatfs/shard/v1/suffix/3'"), "{e}");
 }
+
+/// Issue 13 item 13: `--version` (Kubo's start.go turns `ipfs --version`
+/// into `ipfs version`), and `init -a` naming every algorithm it takes
+/// (Kubo's CreateIdentity: rsa, ed25519, secp256k1).
+#[test]
+fn version_flag_and_key_types() {
+    let r = TestRepo::uninit();
+    let v = r.ok(&["--version"]);
+    assert_eq!(v, r.ok(&["version"]));
+    assert!(v.starts_with("rubo version "), "{v}");
+    let e = r.fails(&["init", "-a", "foo"]);
+    assert!(e.contains("unrecognized key type: foo") && e.contains("secp256k1"), "{e}");
+    r.ok(&["init", "-a", "secp256k1", "--profile", "test"]);
+}
+
+/// Issue 13 item 13: a closed stdout ends the command quietly with the
+/// status a shell reports for a Go program killed by SIGPIPE (141).
+#[test]
+fn closed_pipe_is_quiet() {
+    let r = TestRepo::new();
+    let t = tempfile::tempdir().unwrap();
+    let f = t.path().join("big");
+    // Far more than a pipe holds: rubo is still writing when the reader goes.
+    std::fs::write(&f, noise(5, 4 << 20)).unwrap();
+    let cid = r.ok(&["add", "-Q", f.to_str().unwrap()]);
+    let mut child = r
+        .cmd(&["cat", &cid])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut one = [0u8; 1];
+    std::io::Read::read_exact(&mut out, &mut one).unwrap();
+    drop(out);
+    let res = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&res.stderr), "");
+    assert_eq!(res.status.code(), Some(141));
+}
+
+/// Issue 13 item 13: errors read like Kubo's, without an "internal error:"
+/// prefix (which nesting doubled): here an add on a full disk.
+#[test]
+fn full_disk_error_has_no_internal_prefix() {
+    in_small_tmpfs("full_disk_error_has_no_internal_prefix", "8m", |mount| {
+        let r = TestRepo { dir: tempfile::tempdir_in(mount).unwrap() };
+        let init = r.run(&["init", "--profile", "test"]);
+        assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+        // Leave about 256 KiB free (a filler file outside the repo), then
+        // add a file four times that big.
+        let st = Command::new("stat").args(["-f", "-c", "%a %S"]).arg(mount).output().unwrap();
+        let st = String::from_utf8_lossy(&st.stdout).to_string();
+        let v: Vec<u64> = st.split_whitespace().map(|x| x.parse().unwrap()).collect();
+        let free = v[0] * v[1];
+        std::fs::write(mount.join("filler"), vec![0u8; (free - (256 << 10)) as usize]).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let f = scratch.path().join("f");
+        std::fs::write(&f, noise(9, 1 << 20)).unwrap();
+        let e = r.fails(&["add", f.to_str().unwrap()]);
+        assert!(e.contains("No space left on device"), "{e}");
+        assert!(!e.contains("internal error"), "{e}");
+    });
+}
+
+/// Issue 13 item 13: `--config-file` names the config to use instead of
+/// `$RUBO_PATH/config`; a bare file name is in the repo (Kubo's
+/// `config.Filename`).
+#[test]
+fn config_file_option() {
+    let r = TestRepo::new();
+    let t = tempfile::tempdir().unwrap();
+    let alt = t.path().join("alt.json");
+    std::fs::copy(r.path().join("config"), &alt).unwrap();
+    let alt_s = alt.to_str().unwrap();
+    r.ok(&["--config-file", alt_s, "config", "Datastore.StorageMax", "1GB"]);
+    assert_eq!(r.ok(&["--config-file", alt_s, "config", "Datastore.StorageMax"]), "1GB");
+    assert_eq!(r.ok(&["config", "Datastore.StorageMax"]), "10GB");
+    let shown: serde_json::Value = serde_json::from_str(&r.ok(&["config", "show", "--config-file", alt_s])).unwrap();
+    assert_eq!(shown["Datastore"]["StorageMax"], "1GB");
+    // A bare name: in the repo.
+    std::fs::copy(&alt, r.path().join("mine")).unwrap();
+    assert_eq!(r.ok(&["--config-file=mine", "config", "Datastore.StorageMax"]), "1GB");
+    // The repo works under it.
+    assert_eq!(r.ok_stdin(&["--config-file", alt_s, "block", "put"], b"hi\n"), HI_RAW);
+    assert!(r.fails(&["--config-file", "/nonexistent/config", "repo", "stat"]).contains("/nonexistent/config"));
+}
+
+/// Issue 13 item 13: Kubo's add options `--dereference-args` (deprecated:
+/// a symlink argument is replaced by its target, named after it) and
+/// `--fast-provide-{root,dag,wait}` (accepted, on add, dag import, pin add
+/// and pin update; checked as booleans).
+#[test]
+fn add_deref_args_and_fast_provide() {
+    let r = TestRepo::new();
+    let t = tempfile::tempdir().unwrap();
+    let target = t.path().join("target.txt");
+    std::fs::write(&target, b"Hello Mars!\n").unwrap();
+    let link = t.path().join("link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let direct = r.ok(&["add", target.to_str().unwrap()]);
+    assert_eq!(r.ok(&["add", "--dereference-args", link.to_str().unwrap()]), direct);
+    // Without it, the symlink itself is added.
+    assert_ne!(r.ok(&["add", link.to_str().unwrap()]), direct);
+    let fs = target.to_str().unwrap();
+    let q = r.ok(&["add", "-Q", fs]);
+    assert_eq!(
+        r.ok(&["add", "-Q", "--fast-provide-root", "--fast-provide-dag=false", "--fast-provide-wait=true", fs]),
+        q
+    );
+    r.fails(&["add", "--fast-provide-root=maybe", fs]);
+    r.ok(&["pin", "add", "--fast-provide-root", &q]);
+    let help = r.ok(&["add", "--help"]);
+    assert!(help.contains("--fast-provide-root") && help.contains("no effect until rubo"), "{help}");
+    let car = t.path().join("x.car");
+    std::fs::write(&car, r.run(&["dag", "export", &q]).stdout).unwrap();
+    r.ok(&["dag", "import", "--fast-provide-root=false", "--fast-provide-wait", car.to_str().unwrap()]);
+}
+
+/// Issue 13 item 13: `dag export --local-only` writes what is here (a
+/// missing block is skipped with its subtree) and `dag import --local-only`
+/// pins nothing (Kubo's dag.go, export.go, import.go).
+#[test]
+fn dag_local_only() {
+    let r = TestRepo::new();
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("a"), b"Hello Mars!\n").unwrap();
+    std::fs::write(d.join("b"), b"hi\n").unwrap();
+    let root = r.ok(&["add", "-Q", "-r", "--raw-leaves", d.to_str().unwrap()]);
+    let full = r.run(&["dag", "export", &root]).stdout;
+    // Remove one leaf: the plain export fails, the local-only one skips it.
+    r.ok(&["pin", "rm", &root]);
+    r.ok(&["block", "rm", HI_RAW]);
+    let e = r.fails(&["dag", "export", &root]);
+    assert!(e.contains("could not find"), "{e}");
+    let out = r.run(&["dag", "export", "--local-only", &root]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let partial = out.stdout;
+    assert!(partial.len() < full.len());
+    // A CAR of the root and the other leaf: what a fresh repo gets from it.
+    let car = t.path().join("partial.car");
+    std::fs::write(&car, &partial).unwrap();
+    let r2 = TestRepo::new();
+    let e = r2.fails(&["dag", "import", "--local-only", "--pin-roots=true", car.to_str().unwrap()]);
+    assert!(e.contains("--local-only implies --pin-roots=false and cannot be combined with --pin-roots=true"), "{e}");
+    let out = r2.ok(&["dag", "import", "--local-only", "--stats", car.to_str().unwrap()]);
+    assert_eq!(out, format!("Imported 2 blocks ({} bytes)", partial_block_bytes(&r2, &root)));
+    assert!(!r2.ok(&["pin", "ls", "--type=recursive"]).contains(&root));
+    r2.ok(&["block", "stat", &root]);
+    r2.ok(&["block", "stat", MARS_RAW]);
+    r2.fails(&["block", "stat", HI_RAW]);
+}
+
+/// Bytes of the root block and the Mars leaf in `r`.
+fn partial_block_bytes(r: &TestRepo, root: &str) -> u64 {
+    let size = |c: &str| -> u64 {
+        let v: serde_json::Value = serde_json::from_str(&r.ok(&["block", "stat", "--enc=json", c])).unwrap();
+        v["Size"].as_u64().unwrap()
+    };
+    size(root) + size(MARS_RAW)
+}
+
+/// Issue 13 item 13: `repo ls` is `refs local`, and `files ls -U` lists in
+/// directory order.
+#[test]
+fn repo_ls_and_files_ls_unsorted() {
+    let r = TestRepo::new();
+    r.ok_stdin(&["block", "put"], b"hi\n");
+    let local = r.ok(&["refs", "local"]);
+    assert!(local.contains(HI_RAW));
+    assert_eq!(r.ok(&["repo", "ls"]), local);
+    r.ok(&["files", "mkdir", "/d"]);
+    for n in ["b", "a"] {
+        r.ok_stdin(&["files", "write", "--create", &format!("/d/{n}")], n.as_bytes());
+    }
+    // A basic directory's links are sorted by name, so its order is sorted too.
+    assert_eq!(r.ok(&["files", "ls", "-U", "/d"]), "a\nb");
+}
+
+/// Issue 13 item 13 (Kubo's pin.go, test/cli/pin_ls_names_test.go): `pin ls`
+/// prints a name only when there is one (no trailing space), JSON always
+/// carries `Name`, and names come back for CIDs asked for by argument.
+#[test]
+fn pin_ls_names() {
+    let r = TestRepo::new();
+    let a = r.ok_stdin(&["add", "-Q", "--pin=false"], b"a\n");
+    let b = r.ok_stdin(&["add", "-Q", "--pin=false"], b"b\n");
+    r.ok(&["pin", "add", "--name", "pin-a", &a]);
+    r.ok(&["pin", "add", &b]);
+    let out = r.run(&["pin", "ls", "--type=recursive", "--names"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.lines().any(|l| l == format!("{a} recursive pin-a")), "{text:?}");
+    assert!(text.lines().any(|l| l == format!("{b} recursive")), "{text:?}");
+    assert!(!text.lines().any(|l| l.ends_with(' ')), "{text:?}");
+    assert_eq!(r.ok(&["pin", "ls", "--names", &a]), format!("{a} recursive pin-a"));
+    assert_eq!(r.ok(&["pin", "ls", &a]), format!("{a} recursive"));
+    let json: serde_json::Value = serde_json::from_str(&r.ok(&["pin", "ls", "--names", "--enc=json", &a])).unwrap();
+    assert_eq!(json, serde_json::json!({"Keys": {a.clone(): {"Type": "recursive", "Name": "pin-a"}}}));
+    let json: serde_json::Value =
+        serde_json::from_str(&r.ok(&["pin", "ls", "--enc=json", "--type=recursive"])).unwrap();
+    assert_eq!(json["Keys"][&a], serde_json::json!({"Type": "recursive", "Name": ""}));
+    // --stream: PinLsObject, Name left out when empty.
+    let line = r.ok(&["pin", "ls", "--stream", "--enc=json", &b]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&line).unwrap(),
+        serde_json::json!({"Cid": b, "Type": "recursive"})
+    );
+}
+
+/// Issue 13 item 13: `--upgrade-cidv0-in-output` applies wherever Kubo
+/// encodes CIDs for output.
+#[test]
+fn upgrade_cidv0_everywhere() {
+    let r = TestRepo::new();
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("a"), b"Hello Mars!\n").unwrap();
+    let root = r.ok(&["add", "-Q", "-r", d.to_str().unwrap()]);
+    assert!(root.starts_with("Qm"));
+    r.ok(&["files", "cp", &format!("/ipfs/{root}"), "/d"]);
+    let up = "--upgrade-cidv0-in-output";
+    for args in [
+        &["add", "-r", d.to_str().unwrap()][..],
+        &["block", "stat", &root],
+        &["dag", "stat", "--progress=false", &root],
+        &["refs", "-r", &root],
+        &["pin", "ls"],
+        &["pin", "ls", "--stream"],
+        &["pin", "verify", "--verbose"],
+        &["ls", &root],
+        &["files", "stat", "/d"],
+        &["files", "stat", "--hash", "/d"],
+    ] {
+        let mut a = vec![up];
+        a.extend_from_slice(args);
+        let out = r.ok(&a);
+        assert!(!out.contains("Qm") && out.contains("bafy"), "{args:?}: {out}");
+    }
+}

@@ -107,6 +107,8 @@ pub enum Encoding {
 #[derive(Debug, Clone, Default)]
 pub struct Global {
     pub repo_path: PathBuf,
+    /// `--config-file`: the config to use instead of the repo's own.
+    pub config_file: Option<PathBuf>,
     pub enc: Encoding,
     /// `--cid-base`: the base output CIDs are written in.
     pub cid_base: Option<Base>,
@@ -116,6 +118,15 @@ pub struct Global {
 }
 
 impl Global {
+    /// The config file in use: `--config-file` (a bare name is in the
+    /// repo, as Kubo's `config.Filename` takes it), else the repo's own.
+    pub fn config_path(&self) -> PathBuf {
+        match &self.config_file {
+            Some(f) => rubo_repo::config_file_path(&self.repo_path, f),
+            None => self.repo_path.join(rubo_repo::config::CONFIG_FILE),
+        }
+    }
+
     /// Formats a CID for output, as Kubo's `cidenc.Encoder` does: with
     /// `--cid-base` (CIDv0 upgraded to v1 unless the base is base58btc), else as is.
     pub fn cid(&self, cid: &Cid) -> String {

@@ -200,6 +200,15 @@ impl std::fmt::Debug for Repo {
 /// The block of an empty UnixFS directory, which every repo holds (as Kubo's does).
 pub const EMPTY_DIR_BLOCK: &[u8] = &[0x0a, 0x02, 0x08, 0x01];
 
+/// The config file a `--config-file` value names (Kubo's `config.Filename`):
+/// a bare file name is taken in the repo, any other path as given.
+pub fn config_file_path(repo: &Path, user: &Path) -> PathBuf {
+    match user.parent() {
+        Some(p) if p.as_os_str().is_empty() || p == Path::new(".") => repo.join(user),
+        _ => user.to_path_buf(),
+    }
+}
+
 /// Whether `path` holds an initialized repo.
 pub fn is_initialized(path: &Path) -> bool {
     path.join(crate::config::CONFIG_FILE).is_file()
@@ -262,12 +271,25 @@ impl Repo {
     /// Opens a repo. `Exclusive` for anything that writes; `Shared` lets
     /// several readers in at once.
     pub fn open(path: &Path, mode: LockMode, purpose: &str) -> Result<Self, RepoError> {
+        Self::open_with_config(path, None, mode, purpose)
+    }
+
+    /// Opens a repo with its config read from (and saved to) `config`
+    /// instead of `<path>/config` (`--config-file`). The repo must still be
+    /// initialized.
+    pub fn open_with_config(
+        path: &Path,
+        config: Option<&Path>,
+        mode: LockMode,
+        purpose: &str,
+    ) -> Result<Self, RepoError> {
         if !is_initialized(path) {
             return Err(RepoError::NotInitialized(path.to_path_buf()));
         }
         let lock = RepoLock::acquire(path, mode, purpose)?;
         check_version(path)?;
-        let config = ConfigFile::load(&path.join(crate::config::CONFIG_FILE))?;
+        let config_path = config.map_or_else(|| path.join(crate::config::CONFIG_FILE), Path::to_path_buf);
+        let config = ConfigFile::load(&config_path)?;
         let (identity, layout) = check_config(path, &config)?;
         let writable = mode == LockMode::Exclusive;
         let sync = if layout.sync { SyncMode::Auto } else { SyncMode::None };

@@ -42,7 +42,7 @@ struct Update {
 }
 
 fn config_path(req: &Request) -> PathBuf {
-    req.global.repo_path.join(rubo_repo::config::CONFIG_FILE)
+    req.global.config_path()
 }
 
 fn guard(key: &str) -> Result<(), CmdError> {

@@ -115,6 +115,34 @@ pub(crate) fn specs() -> Vec<Spec> {
     ]
 }
 
+/// Kubo's `--fast-provide-root`, `--fast-provide-dag` and
+/// `--fast-provide-wait`: accepted (and checked) so that Kubo's command lines
+/// run; they act once rubo provides content to the network.
+pub(crate) fn fast_provide_opts(root: &'static str, dag: &'static str) -> [Arg; 3] {
+    [
+        bool_opt("fast-provide-root", root).long_help(format!(
+            "{root} Default: Import.FastProvideRoot. Accepted for Kubo compatibility: no effect until rubo \
+             provides content to the network."
+        )),
+        bool_opt("fast-provide-dag", dag).long_help(format!(
+            "{dag} Default: Import.FastProvideDAG. Accepted for Kubo compatibility: no effect until rubo \
+             provides content to the network."
+        )),
+        bool_opt("fast-provide-wait", "Block until the immediate provide completes before returning.").long_help(
+            "Block until the immediate provide completes before returning. Default: Import.FastProvideWait. \
+             Accepted for Kubo compatibility: no effect until rubo provides content to the network.",
+        ),
+    ]
+}
+
+/// Reads the fast-provide options, so that a bad value is an error as in Kubo.
+pub(crate) fn check_fast_provide(req: &Request) -> Result<(), CmdError> {
+    for o in ["fast-provide-root", "fast-provide-dag", "fast-provide-wait"] {
+        req.opts.bool(o)?;
+    }
+    Ok(())
+}
+
 fn add_def() -> Command {
     Command::new("add")
         .about("Add a file or directory to IPFS.")
@@ -126,10 +154,13 @@ fn add_def() -> Command {
              chunks, balanced layout with 174 links per node, HAMT-sharded\n\
              directories above 256 KiB, unless flags or Import.* config say otherwise.\n\n\
              Hidden files (names starting with '.') are skipped unless -H is given or\n\
-             they are named on the command line.",
+             they are named on the command line.\n\n\
+             The --fast-provide-* options are accepted for Kubo compatibility; they take\n\
+             effect once rubo provides content to the network (it does not yet).",
         )
         .arg(Arg::new("path").help("The path to a file to be added to IPFS.").num_args(0..).action(ArgAction::Append))
         .arg(bool_opt("recursive", "Add directory paths recursively.").short('r'))
+        .arg(bool_opt("dereference-args", "DEPRECATED: use --dereference-symlinks instead. Only dereferences symlinks in CLI arguments, not inside directories."))
         .arg(bool_opt("dereference-symlinks", "Symlinks supplied in arguments are dereferenced; symlinks within are added as such."))
         .arg(str_opt("stdin-name", "Assign a name if the file source is stdin."))
         .arg(bool_opt("hidden", "Include files that are hidden. Only takes effect on recursive add.").short('H'))
@@ -185,6 +216,10 @@ fn add_def() -> Command {
         .arg(str_opt("mtime-nsecs", "Custom POSIX modification time (optional time fraction in nanoseconds)"))
         .arg(bool_opt("nocopy", "Add the file using filestore (not supported by rubo)."))
         .arg(str_opt("to-files", "Add reference to Files API (MFS) at the provided path."))
+        .args(fast_provide_opts(
+            "Immediately provide root CID to DHT in addition to regular queue, for faster discovery.",
+            "Walk and provide the full DAG according to Provide.Strategy immediately after add.",
+        ))
 }
 
 /// Resolves the import settings as Kubo does: flags, then `Import.*` config, then defaults.
@@ -194,6 +229,7 @@ fn add_options(req: &Request, node: &Node) -> Result<(AddOptions, bool), CmdErro
     if o.flag("nocopy")? {
         return Err(CmdError::client("--nocopy: rubo has no filestore"));
     }
+    check_fast_provide(req)?;
     let inline = o.flag("inline")?;
     let inline_limit = o.int("inline-limit")?.unwrap_or(32);
     if inline && inline_limit > 128 {
