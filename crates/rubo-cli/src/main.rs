@@ -8,6 +8,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Arg, ArgAction, Command};
 use rubo_commands::input::{ByteStream, InputEntry, InputKind, InputSender, Inputs, pump_blocking};
@@ -56,6 +57,14 @@ fn root() -> Command {
                 .action(ArgAction::Set),
         )
         .arg(
+            Arg::new("config-file")
+                .long("config-file")
+                .global(true)
+                .help_heading("Global options")
+                .help("Path to the configuration file to use.")
+                .action(ArgAction::Set),
+        )
+        .arg(
             Arg::new("debug")
                 .short('D')
                 .long("debug")
@@ -99,9 +108,51 @@ fn init_logging(debug: bool) {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
+/// Set when a write to stdout or stderr found the pipe closed.
+static BROKEN_PIPE: AtomicBool = AtomicBool::new(false);
+
+/// What a shell reports for a program killed by SIGPIPE (128 + 13), as a Go
+/// program writing to a closed stdout is: `rubo cat big | head -c1` ends
+/// quietly, as Kubo's does.
+const EXIT_BROKEN_PIPE: u8 = 141;
+
+/// A writer that notes a closed pipe (Rust ignores SIGPIPE, so the write
+/// fails instead of killing the process).
+struct PipeWatch<W>(W);
+
+impl<W: Write> Write for PipeWatch<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        watch(self.0.write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        watch(self.0.flush())
+    }
+}
+
+fn watch<T>(r: std::io::Result<T>) -> std::io::Result<T> {
+    if let Err(e) = &r
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        BROKEN_PIPE.store(true, Ordering::Relaxed);
+    }
+    r
+}
+
+/// Prints an error on stderr; nothing to do if stderr itself is gone.
+fn report(msg: &str) {
+    let mut e = PipeWatch(std::io::stderr());
+    let _ = writeln!(e, "{msg}");
+}
+
 fn main() -> ExitCode {
     let mut cmd = root();
-    let matches = match cmd.try_get_matches_from_mut(std::env::args_os()) {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Kubo: `ipfs --version` is `ipfs version`.
+    if args.get(1).is_some_and(|a| a == "--version") {
+        args[1] = "version".into();
+    }
+    let matches = match cmd.try_get_matches_from_mut(args) {
         Ok(m) => m,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -120,9 +171,9 @@ fn main() -> ExitCode {
                     };
                     let name = arg.trim_start_matches('-').split('=').next().unwrap_or_default();
                     if arg.starts_with('-') && !name.is_empty() {
-                        eprintln!("Error: unknown option {name:?}");
+                        report(&format!("Error: unknown option {name:?}"));
                     } else {
-                        eprintln!("Error: unexpected argument {arg:?}");
+                        report(&format!("Error: unexpected argument {arg:?}"));
                     }
                     ExitCode::from(1)
                 }
@@ -138,13 +189,13 @@ fn main() -> ExitCode {
                         _ => String::new(),
                     };
                     let name = arg.trim_start_matches('-').split([' ', '=']).next().unwrap_or_default();
-                    eprintln!("Error: missing argument for option {name:?}");
+                    report(&format!("Error: missing argument for option {name:?}"));
                     ExitCode::from(1)
                 }
                 _ => {
                     let text = e.render().to_string();
                     let text = text.strip_prefix("error: ").unwrap_or(&text);
-                    eprint!("Error: {text}");
+                    report(format!("Error: {text}").trim_end());
                     ExitCode::from(1)
                 }
             };
@@ -181,29 +232,35 @@ fn main() -> ExitCode {
         }
         files
     };
-    // "--progress defaults to true when stderr is a terminal", decided here
-    // once so that handlers see the effective value.
-    if !req.opts.contains("progress") && def.option("progress").is_some() && std::io::stderr().is_terminal() {
+    // "--progress defaults to true when stderr is a terminal" (and the
+    // output is not quiet: Kubo's add), decided here once so that handlers
+    // see the effective value.
+    let quiet = ["quiet", "quieter", "silent"].iter().any(|f| req.opts.flag(f).unwrap_or(false));
+    if !req.opts.contains("progress") && !quiet && def.option("progress").is_some() && std::io::stderr().is_terminal() {
         req.opts.insert("progress", "true");
     }
     req.global = match registry::global_from(&req.opts, Encoding::Text) {
         Ok(g) => g,
         Err(e) => {
-            eprintln!("Error: {e}");
+            report(&format!("Error: {e}"));
             return ExitCode::from(1);
         }
     };
     let takes_files = spec.args == ArgKind::Files || def.positionals().any(|a| a.is_file());
     if let Err(e) = gather_inputs(spec.args, takes_files, file_args, &mut req) {
-        eprintln!("Error: {e}");
+        report(&format!("Error: {e}"));
         return ExitCode::from(1);
     }
     let repo_path = repo_path(&matches);
+    // `--config-file`: a bare name is in the repo, as Kubo's `config.Filename` takes it.
+    let config_file = matches
+        .get_one::<String>("config-file")
+        .map(|f| rubo_node::rubo_repo::config_file_path(&repo_path, f.as_ref()));
 
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("Error: cannot start the runtime: {e}");
+            report(&format!("Error: cannot start the runtime: {e}"));
             return ExitCode::from(1);
         }
     };
@@ -213,8 +270,12 @@ fn main() -> ExitCode {
             RepoUse::None => Ctx::None(repo_path),
             use_ => {
                 let mode = if use_ == RepoUse::Write { LockMode::Exclusive } else { LockMode::Shared };
+                let config = config_file.clone();
                 let purpose = format!("rubo {spec_path}");
-                let node = tokio::task::spawn_blocking(move || Node::open(&repo_path, mode, &purpose)).await??;
+                let node = tokio::task::spawn_blocking(move || {
+                    Node::open_with_config(&repo_path, config.as_deref(), mode, &purpose)
+                })
+                .await??;
                 Ctx::Node(node)
             }
         };
@@ -228,11 +289,15 @@ fn main() -> ExitCode {
     });
     // Let blocking tasks finish their writes before the process exits.
     rt.shutdown_timeout(std::time::Duration::from_secs(30));
+    if BROKEN_PIPE.load(Ordering::Relaxed) {
+        // The reader is gone: nothing to say, and no one to say it to.
+        return ExitCode::from(EXIT_BROKEN_PIPE);
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = std::io::stdout().flush();
-            eprintln!("Error: {e}");
+            report(&format!("Error: {e}"));
             ExitCode::from(1)
         }
     }
@@ -254,6 +319,14 @@ fn gather_inputs(kind: ArgKind, takes_files: bool, files: Vec<String>, req: &mut
             }
         }
         ArgKind::Tree => {
+            if req.opts.flag("dereference-args")? {
+                // go-ipfs-cmds: each argument is replaced by the path its
+                // symlinks resolve to (named after the target).
+                for a in req.args.iter_mut().filter(|a| *a != "-") {
+                    let real = std::fs::canonicalize(&a).map_err(|e| CmdError::client(format!("{a}: {e}")))?;
+                    *a = real.to_string_lossy().into_owned();
+                }
+            }
             let o = &req.opts;
             let opts = walk::WalkOptions {
                 recursive: o.flag("recursive")?,
@@ -364,8 +437,8 @@ async fn print(
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let emit = |v: serde_json::Value, text: &mut Box<dyn rubo_commands::TextEncoder>| -> Result<(), CmdError> {
-        let mut o = stdout.lock();
-        let mut e = stderr.lock();
+        let mut o = PipeWatch(stdout.lock());
+        let mut e = PipeWatch(stderr.lock());
         let mut p = Printer { out: &mut o, err: &mut e, tty };
         match enc {
             Encoding::Json => {
@@ -387,8 +460,8 @@ async fn print(
         Output::Bytes { mut stream, .. } => {
             while let Some(chunk) = stream.recv().await {
                 let chunk = chunk?;
-                let mut o = stdout.lock();
-                let mut e = stderr.lock();
+                let mut o = PipeWatch(stdout.lock());
+                let mut e = PipeWatch(stderr.lock());
                 let mut p = Printer { out: &mut o, err: &mut e, tty };
                 if enc == Encoding::Text && text.bytes(chunk.clone(), &mut p)? {
                     continue;
@@ -398,11 +471,11 @@ async fn print(
         }
     }
     if enc == Encoding::Text {
-        let mut o = stdout.lock();
-        let mut e = stderr.lock();
+        let mut o = PipeWatch(stdout.lock());
+        let mut e = PipeWatch(stderr.lock());
         let mut p = Printer { out: &mut o, err: &mut e, tty };
         text.finish(&mut p)?;
     }
-    stdout.lock().flush().map_err(|e| CmdError::new(format!("write: {e}")))?;
+    PipeWatch(stdout.lock()).flush().map_err(|e| CmdError::new(format!("write: {e}")))?;
     Ok(())
 }

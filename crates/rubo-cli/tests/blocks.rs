@@ -63,19 +63,6 @@ fn kubo_block_vectors() {
 }
 
 #[test]
-fn refuses_invalid_codec_data() {
-    let r = TestRepo::new();
-    let err = r.fails_stdin(&["block", "put", "--cid-codec", "dag-pb"], b"hi\n");
-    assert!(err.starts_with("Error: invalid dag-pb block"), "{err}");
-    let err = r.fails_stdin(&["block", "put", "--cid-codec", "dag-cbor"], b"\xa1\x61");
-    assert!(err.starts_with("Error: invalid dag-cbor block"), "{err}");
-    let err = r.fails_stdin(&["block", "put", "--cid-codec", "dag-json"], b"{");
-    assert!(err.starts_with("Error: invalid dag-json block"), "{err}");
-    // Nothing was stored: the repo holds only the empty directory.
-    assert!(r.ok(&["repo", "stat", "--enc=json"]).contains("\"NumObjects\":1"));
-}
-
-#[test]
 fn bad_input_is_a_clear_error() {
     let r = TestRepo::new();
     let e = r.fails(&["block", "get", "notacid"]);
@@ -170,11 +157,11 @@ fn second_writer_gets_a_clear_error() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until it holds the lock (the lock file names it), not a fixed time.
+    // Wait until it holds the lock (the kernel's lock table shows it), not a fixed time.
     let lock = r.path().join("repo.lock");
     let mut held = false;
     for _ in 0..500 {
-        if std::fs::read_to_string(&lock).is_ok_and(|s| s.contains("rubo block put")) {
+        if common::flock_held(&lock) {
             held = true;
             break;
         }

@@ -34,6 +34,7 @@ pub struct Arg {
     short: Option<char>,
     aliases: Vec<String>,
     help: String,
+    long_help: Option<String>,
     num_args: Option<ValueRange>,
     action: ArgAction,
     required: bool,
@@ -51,6 +52,7 @@ impl Arg {
             short: None,
             aliases: Vec::new(),
             help: String::new(),
+            long_help: None,
             num_args: None,
             action: ArgAction::Set,
             required: false,
@@ -100,6 +102,12 @@ impl Arg {
 
     pub fn help(mut self, h: impl Into<String>) -> Self {
         self.help = h.into();
+        self
+    }
+
+    /// Help shown by `--help` (the short one by `-h`).
+    pub fn long_help(mut self, h: impl Into<String>) -> Self {
+        self.long_help = Some(h.into());
         self
     }
 
@@ -168,6 +176,9 @@ impl Arg {
     /// The clap form.
     pub fn to_clap(&self) -> clap::Arg {
         let mut a = clap::Arg::new(self.id.clone()).help(self.help.clone());
+        if let Some(h) = &self.long_help {
+            a = a.long_help(h.clone());
+        }
         if let Some(l) = &self.long {
             a = a.long(l.clone());
         }
@@ -249,7 +260,12 @@ impl Command {
         &self.about
     }
 
-    pub fn args(&self) -> &[Arg] {
+    pub fn args(mut self, args: impl IntoIterator<Item = Arg>) -> Self {
+        self.args.extend(args);
+        self
+    }
+
+    pub fn get_arguments(&self) -> &[Arg] {
         &self.args
     }
 

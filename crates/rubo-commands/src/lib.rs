@@ -9,6 +9,7 @@
 pub mod def;
 pub mod error;
 pub mod extract;
+pub(crate) mod gotime;
 pub mod input;
 pub mod output;
 pub mod registry;

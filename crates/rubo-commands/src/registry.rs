@@ -299,7 +299,7 @@ pub fn leaf<'a>(root: &'a clap::Command, matches: &'a ArgMatches) -> (Vec<String
 pub fn fill_request(path: &str, m: &ArgMatches, req: &mut Request) {
     let reg = registry();
     let Some((_, d)) = reg.find(path) else { return };
-    for arg in d.args().iter().chain(reg.globals()) {
+    for arg in d.get_arguments().iter().chain(reg.globals()) {
         let id = arg.id();
         match m.try_get_raw(id) {
             Ok(Some(_)) => {}

@@ -83,6 +83,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("repo_keystore_name", repo::keystore_name),
     ("repo_units", repo::units),
     ("repo_flatfs", repo::flatfs),
+    ("repo_proc_locks", repo::proc_locks),
     ("mfs_path", mfs::path),
     ("mfs_write_read", mfs::write_read),
     ("mfs_hostile_file", mfs::hostile_file),

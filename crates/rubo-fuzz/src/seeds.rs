@@ -555,6 +555,11 @@ pub fn generated(target: &str) -> Vec<Vec<u8>> {
             ]));
             v
         }
+        "repo_proc_locks" => text(&[
+            "1: FLOCK  ADVISORY  WRITE 30797 fe:00:5318729 0 EOF\n2: FLOCK  ADVISORY  READ 17 fe:01:10133507 0 EOF\n",
+            "2: -> FLOCK  ADVISORY  WRITE 18 fe:01:10133507 0 EOF\n3: POSIX  ADVISORY  READ 19 fe:01:10133507 0 EOF\n",
+            "4: OFDLCK ADVISORY  READ  -1 00:2a:10133507 0 EOF\n5: FLOCK  ADVISORY  READ 0 00:00:0 0 EOF\n",
+        ]),
         "mfs_path" => text(&["/", "/a/b/", "//", "/a/../b", "a/b", "", "/./x/", "0644", "-1", "+777", "17777777777"]),
         "mfs_write_read" => mfs_op_seeds(),
         "commands_extract_dag" => {
@@ -732,6 +737,7 @@ pub fn dictionary(target: &str) -> &'static [&'static [u8]] {
             &[b"/repo/flatfs/shard/v1/", b"next-to-last/", b"prefix/", b"suffix/", b"key_", b"CIQ", b"AFK"]
         }
         "mfs_path" => &[b"/", b"..", b".", b"//", b"0777", b"-"],
+        "repo_proc_locks" => &[b"FLOCK", b"POSIX", b" -> ", b"ADVISORY", b"WRITE", b"READ", b"fe:01:", b"\n", b":"],
         _ => &[],
     }
 }

@@ -1,6 +1,5 @@
 //! The block API: raw blocks in and out, as `rubo block` uses them.
 
-use rubo_types::block::validate_codec;
 use rubo_types::{BLOCK_SIZE_LIMIT, Block, Bytes, Cid, Version, hash};
 use serde::{Deserialize, Serialize};
 
@@ -50,7 +49,7 @@ pub struct BlockApi {
 }
 
 impl BlockApi {
-    /// Hashes, checks and durably stores a block.
+    /// Hashes and durably stores a block.
     pub async fn put(&self, data: Bytes, opts: PutOptions) -> Result<BlockStat, NodeError> {
         if !opts.allow_big && data.len() > BLOCK_SIZE_LIMIT {
             return Err(NodeError::InvalidInput(BIG_BLOCK_ERROR.into()));
@@ -64,7 +63,8 @@ impl BlockApi {
             let block = Block::encode(data, opts.codec, opts.hash, opts.hash_len, opts.version)?;
             let mh = block.cid().hash();
             hash::validate(mh.code(), mh.size() as usize)?;
-            validate_codec(opts.codec, block.data())?;
+            // The bytes are stored as given, whatever the codec (as Kubo):
+            // readers of the block report what they cannot decode.
             let _gc = node.gc_read();
             bs.put(&block)?;
             if opts.pin {

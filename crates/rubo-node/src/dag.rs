@@ -280,13 +280,25 @@ impl DagApi {
     /// `dag export`: the DAG under `root` as a CARv1 stream, blocks in
     /// depth-first, first-seen order. Returns the bytes written. A missing
     /// block ends the stream with an error (the CAR is then partial).
-    pub fn export(&self, root: &Cid, out: &mut dyn Write) -> Result<u64, NodeError> {
+    ///
+    /// `local_only` (Kubo's `--local-only`, boxo's `walker.WalkDAG`): blocks
+    /// missing or unreadable here, or whose links cannot be read, are skipped
+    /// with their subtrees, and identity CIDs are left out: a partial CAR.
+    pub fn export(&self, root: &Cid, out: &mut dyn Write, local_only: bool) -> Result<u64, NodeError> {
         let src = self.source();
         let io = |e: std::io::Error| NodeError::Internal(format!("writing the CAR: {e}"));
         let mut car = CarWriter::new(out, &[*root]).map_err(io)?;
-        let opts = WalkOptions { dedup: Dedup::Cid, ..Default::default() };
+        let opts = WalkOptions {
+            dedup: Dedup::Cid,
+            skip_missing: local_only,
+            skip_undecodable: local_only,
+            ..Default::default()
+        };
         for v in DagWalker::new(&src, *root, opts) {
             let v = v.map_err(walk_err)?;
+            if local_only && v.is_identity() {
+                continue;
+            }
             car.write_block(&v.block).map_err(io)?;
         }
         car.flush().map_err(io)?;

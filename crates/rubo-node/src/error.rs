@@ -38,7 +38,9 @@ pub enum NodeError {
     Datastore(#[from] DatastoreError),
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("internal error: {0}")]
+    /// The node failed. Shown as the message alone, as Kubo's errors are:
+    /// messages carrying other errors' text would repeat a prefix.
+    #[error("{0}")]
     Internal(String),
 }
 

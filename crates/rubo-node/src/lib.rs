@@ -68,7 +68,17 @@ pub struct Node {
 impl Node {
     /// Opens the repo at `path` and builds an offline node on it.
     pub fn open(path: &Path, mode: LockMode, purpose: &str) -> Result<Self, NodeError> {
-        let repo = Repo::open(path, mode, purpose)?;
+        Self::open_with_config(path, None, mode, purpose)
+    }
+
+    /// As [`Node::open`], the config read from `config` instead of the repo's own.
+    pub fn open_with_config(
+        path: &Path,
+        config: Option<&Path>,
+        mode: LockMode,
+        purpose: &str,
+    ) -> Result<Self, NodeError> {
+        let repo = Repo::open_with_config(path, config, mode, purpose)?;
         Ok(Self::from_repo(repo))
     }
 

@@ -175,6 +175,18 @@ impl PinApi {
         Ok(())
     }
 
+    /// The name given to a recursive or direct pin of `cid` (empty if none,
+    /// or not pinned so).
+    pub fn name_of(&self, cid: &Cid) -> Result<String, NodeError> {
+        let ds = self.ds()?;
+        for k in [key(RECURSIVE, cid), key(DIRECT, cid)] {
+            if let Some(v) = ds.get(&k)? {
+                return Ok(String::from_utf8_lossy(&v).into_owned());
+            }
+        }
+        Ok(String::new())
+    }
+
     /// How `cid` is pinned, if it is (indirect pins cost a walk of every
     /// recursive pin until found).
     pub fn pinned(&self, cid: &Cid) -> Result<Option<PinKind>, NodeError> {

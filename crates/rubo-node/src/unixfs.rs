@@ -171,26 +171,68 @@ impl UnixfsApi {
         tokio::task::spawn_blocking(move || api.ls_blocking(&c, resolve)).await?
     }
 
+    /// What `ls` lists under `cid`, as Kubo's `Unixfs().Ls`: a directory's
+    /// entries (basic or HAMT); for any other node its links (a file's
+    /// chunks, a dag-cbor node's CIDs; a raw block has none), with types and
+    /// sizes resolved when asked.
     pub(crate) fn ls_blocking(&self, cid: &Cid, resolve: bool) -> Result<Vec<LsEntry>, NodeError> {
         let root = self.get_block(cid)?;
-        let mut get = |c: &Cid| self.get_block(c);
-        let entries = export::list_dir(&root, &mut get).map_err(export_err)?;
-        let mut out = Vec::with_capacity(entries.len());
-        for e in entries {
+        // (name, cid, size the parent records for the link)
+        let links: Vec<(BString, Cid, u64)> = match cid.codec() {
+            codec::RAW => Vec::new(),
+            codec::DAG_PB => {
+                let n = export::decode::<NodeError>(&root).map_err(export_err)?;
+                match (&n.kind, &n.data) {
+                    (NodeKind::Directory | NodeKind::HamtDirectory, _) => {
+                        let mut get = |c: &Cid| self.get_block(c);
+                        export::list_dir(&root, &mut get)
+                            .map_err(export_err)?
+                            .into_iter()
+                            .map(|e| (e.name, e.cid, e.tsize))
+                            .collect()
+                    }
+                    // dag-pb without UnixFS data: boxo cannot read its type either.
+                    (_, None) => {
+                        return Err(NodeError::InvalidInput(format!("{cid} is not a UnixFS node (no Data)")));
+                    }
+                    _ => {
+                        n.pb.map(|pb| pb.links)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|l| (l.name.unwrap_or_default(), l.cid, l.tsize.unwrap_or(0)))
+                            .collect()
+                    }
+                }
+            }
+            // Other codecs: the CIDs the data holds, unnamed and unsized (go-ipld-legacy).
+            _ => rubo_dag::links::block_links(&root)
+                .map_err(|e| NodeError::InvalidInput(format!("{cid}: {e}")))?
+                .into_iter()
+                .map(|c| (BString::default(), c, 0))
+                .collect(),
+        };
+        let mut out = Vec::with_capacity(links.len());
+        for (name, cid, tsize) in links {
+            // boxo's processLink: sizes only for raw children (the link's) and
+            // resolved dag-pb ones (the file size); 0 otherwise.
             let mut item = LsEntry {
-                name: e.name,
-                cid: e.cid,
-                size: e.tsize,
+                name,
+                cid,
+                size: 0,
                 kind: LsKind::Unknown,
                 target: BString::default(),
                 mode: None,
                 mtime: None,
             };
-            if e.cid.codec() == codec::RAW {
+            if cid.codec() == codec::RAW {
                 item.kind = LsKind::File;
-            } else if resolve && e.cid.codec() == codec::DAG_PB {
-                let b = self.get_block(&e.cid)?;
+                item.size = tsize;
+            } else if resolve && cid.codec() == codec::DAG_PB {
+                let b = self.get_block(&cid)?;
                 let n = export::decode::<NodeError>(&b).map_err(export_err)?;
+                if n.data.is_none() {
+                    return Err(NodeError::InvalidInput(format!("{cid} is not a UnixFS node (no Data)")));
+                }
                 item.mode = n.mode;
                 item.mtime = n.mtime;
                 (item.kind, item.size) = match n.kind {

@@ -105,12 +105,22 @@ const KV: TableDefinition<&[u8], &[u8]> = TableDefinition::new("kv-v1");
 enum Db {
     ReadWrite(redb::Database),
     ReadOnly(redb::ReadOnlyDatabase),
+    /// Dropped after a failed commit, before being opened again.
+    Closed,
 }
+
+/// Space the datastore holds back, in a file beside it, for a full disk.
+///
+/// Removing a pin rewrites B-tree pages, so it needs free space even though
+/// it frees some. When a commit fails for want of space, the reserve is given
+/// back and the commit tried again: `pin rm` works on a full disk, and once
+/// `repo gc` has freed space the next writer sets the reserve aside again.
+pub const RESERVE_BYTES: u64 = 1 << 20;
 
 /// The default datastore: one redb file.
 pub struct RedbDatastore {
     path: PathBuf,
-    db: Db,
+    db: RwLock<Db>,
 }
 
 impl RedbDatastore {
@@ -119,14 +129,29 @@ impl RedbDatastore {
     }
 
     /// Creates the file if needed and opens it for writing.
+    ///
+    /// Opening an existing store writes nothing of its own (a full disk must
+    /// not keep a writer from removing pins), except the reserve when it is
+    /// missing and there is room for it.
     pub fn open(path: &Path) -> Result<Self, DatastoreError> {
         let e = Self::err(path);
         let db = redb::Database::create(path).map_err(|x| e(x.to_string()))?;
         // Make sure the table exists so readers never see "table missing".
-        let tx = db.begin_write().map_err(|x| e(x.to_string()))?;
-        tx.open_table(KV).map_err(|x| e(x.to_string()))?;
-        tx.commit().map_err(|x| e(x.to_string()))?;
-        Ok(Self { path: path.to_path_buf(), db: Db::ReadWrite(db) })
+        let has_table = {
+            let tx = db.begin_read().map_err(|x| e(x.to_string()))?;
+            match tx.open_table(KV) {
+                Ok(_) => true,
+                Err(redb::TableError::TableDoesNotExist(_)) => false,
+                Err(x) => return Err(e(x.to_string())),
+            }
+        };
+        if !has_table {
+            let tx = db.begin_write().map_err(|x| e(x.to_string()))?;
+            tx.open_table(KV).map_err(|x| e(x.to_string()))?;
+            tx.commit().map_err(|x| e(x.to_string()))?;
+        }
+        take_reserve(&reserve_path(path));
+        Ok(Self { path: path.to_path_buf(), db: RwLock::new(Db::ReadWrite(db)) })
     }
 
     /// Opens an existing file for reading only; other readers may share it.
@@ -142,7 +167,7 @@ impl RedbDatastore {
         let mut attempts = 0;
         loop {
             match redb::ReadOnlyDatabase::open(path) {
-                Ok(db) => return Ok(Self { path: path.to_path_buf(), db: Db::ReadOnly(db) }),
+                Ok(db) => return Ok(Self { path: path.to_path_buf(), db: RwLock::new(Db::ReadOnly(db)) }),
                 Err(redb::DatabaseError::RepairAborted) if attempts < 100 => {
                     attempts += 1;
                     match redb::Database::open(path) {
@@ -167,11 +192,89 @@ impl RedbDatastore {
 
     fn read_tx(&self) -> Result<redb::ReadTransaction, DatastoreError> {
         let e = Self::err(&self.path);
-        match &self.db {
+        match &*self.db.read().map_err(|_| DatastoreError::Poisoned)? {
             Db::ReadWrite(db) => db.begin_read().map_err(|x| e(x.to_string())),
             Db::ReadOnly(db) => db.begin_read().map_err(|x| e(x.to_string())),
+            Db::Closed => Err(e("closed after a failed commit".into())),
         }
     }
+
+    /// Applies `batch` in one write transaction of the open database.
+    fn try_commit(&self, batch: &Batch) -> Result<(), redb::Error> {
+        let guard = self.db.read().map_err(|_| redb::Error::DatabaseClosed)?;
+        let Db::ReadWrite(db) = &*guard else {
+            return Err(redb::Error::DatabaseClosed);
+        };
+        let tx = db.begin_write()?;
+        {
+            let mut table = tx.open_table(KV)?;
+            for op in batch.ops() {
+                match op {
+                    Op::Put(k, v) => {
+                        table.insert(k.as_slice(), v.as_slice())?;
+                    }
+                    Op::Delete(k) => {
+                        table.remove(k.as_slice())?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Drops the database (after an I/O error it refuses every operation) and
+    /// opens it again, which recovers the last commit.
+    fn reopen(&self) -> Result<(), DatastoreError> {
+        let e = Self::err(&self.path);
+        let mut guard = self.db.write().map_err(|_| DatastoreError::Poisoned)?;
+        *guard = Db::Closed;
+        *guard = Db::ReadWrite(redb::Database::open(&self.path).map_err(|x| e(x.to_string()))?);
+        Ok(())
+    }
+}
+
+fn reserve_path(db: &Path) -> PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(".reserve");
+    db.with_file_name(name)
+}
+
+/// Sets the reserve aside if it is not there yet; gives up quietly when the
+/// disk has no room for it.
+fn take_reserve(path: &Path) {
+    if std::fs::metadata(path).is_ok_and(|m| m.len() >= RESERVE_BYTES) {
+        return;
+    }
+    let made = (|| -> std::io::Result<()> {
+        let f = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
+        match rustix::fs::fallocate(&f, rustix::fs::FallocateFlags::empty(), 0, RESERVE_BYTES) {
+            Ok(()) => Ok(()),
+            // The space must really be taken: a sparse file would hold nothing back.
+            Err(rustix::io::Errno::OPNOTSUPP | rustix::io::Errno::NOSYS) => {
+                use std::io::Write;
+                let mut w = std::io::BufWriter::new(f);
+                let zeros = [0u8; 64 << 10];
+                for _ in 0..RESERVE_BYTES / zeros.len() as u64 {
+                    w.write_all(&zeros)?;
+                }
+                w.flush()
+            }
+            Err(e) => Err(e.into()),
+        }
+    })();
+    if made.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Gives the reserve back to the filesystem; true if there was one.
+fn release_reserve(path: &Path) -> bool {
+    std::fs::remove_file(path).is_ok()
+}
+
+fn is_out_of_space(e: &redb::Error) -> bool {
+    matches!(e, redb::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull)
 }
 
 impl Datastore for RedbDatastore {
@@ -184,28 +287,22 @@ impl Datastore for RedbDatastore {
     }
 
     fn commit(&self, batch: Batch) -> Result<(), DatastoreError> {
-        let Db::ReadWrite(db) = &self.db else {
+        if matches!(&*self.db.read().map_err(|_| DatastoreError::Poisoned)?, Db::ReadOnly(_)) {
             return Err(DatastoreError::ReadOnly);
-        };
+        }
         if batch.is_empty() {
             return Ok(());
         }
         let e = Self::err(&self.path);
-        let tx = db.begin_write().map_err(|x| e(x.to_string()))?;
-        {
-            let mut table = tx.open_table(KV).map_err(|x| e(x.to_string()))?;
-            for op in batch.ops {
-                match op {
-                    Op::Put(k, v) => {
-                        table.insert(k.as_slice(), v.as_slice()).map_err(|x| e(x.to_string()))?;
-                    }
-                    Op::Delete(k) => {
-                        table.remove(k.as_slice()).map_err(|x| e(x.to_string()))?;
-                    }
-                }
+        match self.try_commit(&batch) {
+            Ok(()) => Ok(()),
+            Err(x) if is_out_of_space(&x) && release_reserve(&reserve_path(&self.path)) => {
+                tracing::debug!("datastore full: using the reserve ({x})");
+                self.reopen()?;
+                self.try_commit(&batch).map_err(|x| e(x.to_string()))
             }
+            Err(x) => Err(e(x.to_string())),
         }
-        tx.commit().map_err(|x| e(x.to_string()))
     }
 
     fn scan(&self, prefix: &[u8], f: &mut Visitor<'_>) -> Result<(), DatastoreError> {
@@ -328,6 +425,21 @@ mod tests {
         assert!(matches!(redb::ReadOnlyDatabase::open(&crashed), Err(redb::DatabaseError::RepairAborted)));
         let ro = RedbDatastore::open_read_only(&crashed).unwrap();
         assert_eq!(ro.get(b"/k").unwrap(), Some(b"v".to_vec()));
+    }
+
+    #[test]
+    fn a_writer_sets_the_reserve_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ds.redb");
+        drop(RedbDatastore::open(&p).unwrap());
+        let reserve = dir.path().join("ds.redb.reserve");
+        assert_eq!(std::fs::metadata(&reserve).unwrap().len(), RESERVE_BYTES);
+        // Given back (as on a full disk), it is taken again by the next writer.
+        assert!(release_reserve(&reserve));
+        drop(RedbDatastore::open_read_only(&p).unwrap());
+        assert!(!reserve.exists());
+        drop(RedbDatastore::open(&p).unwrap());
+        assert_eq!(std::fs::metadata(&reserve).unwrap().len(), RESERVE_BYTES);
     }
 
     #[test]

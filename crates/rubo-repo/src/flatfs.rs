@@ -45,6 +45,9 @@ pub enum FlatFsError {
     NotFlatFs(PathBuf),
     #[error("flatfs: repo opened read-only")]
     ReadOnly,
+    /// go-ds-flatfs's words for a `SHARDING` file other than the configured one.
+    #[error("specified shard func '{specified}' does not match repo shard func '{on_disk}'")]
+    ShardMismatch { specified: String, on_disk: String },
 }
 
 fn io_err(op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> FlatFsError {
@@ -141,6 +144,27 @@ impl Shard {
     }
 }
 
+/// The shard function a flatfs directory's `SHARDING` file names.
+pub fn read_shard(root: &Path) -> Result<Shard, FlatFsError> {
+    let sharding = root.join(SHARDING_FILE);
+    match fs::read_to_string(&sharding) {
+        Ok(spec) => Shard::parse(&spec),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(FlatFsError::NotFlatFs(root.to_path_buf())),
+        Err(e) => Err(io_err("read", &sharding)(e)),
+    }
+}
+
+/// Fails unless the directory's `SHARDING` is `configured` (as go-ds-flatfs
+/// does): blocks written under another function would be looked for in the
+/// wrong shards and read as missing.
+pub fn check_shard(root: &Path, configured: Shard) -> Result<(), FlatFsError> {
+    let on_disk = read_shard(root)?;
+    if on_disk != configured {
+        return Err(FlatFsError::ShardMismatch { specified: configured.spec(), on_disk: on_disk.spec() });
+    }
+    Ok(())
+}
+
 /// The flatfs file name (without extension) of a multihash.
 pub fn key_of(mh: &Multihash) -> String {
     BASE32_NOPAD.encode(&mh.to_bytes())
@@ -188,15 +212,7 @@ impl FlatFs {
     /// A writable open removes temporary files a crashed writer left behind;
     /// it must only happen under the repo's exclusive lock.
     pub fn open(root: &Path, sync: SyncMode, writable: bool) -> Result<Self, FlatFsError> {
-        let sharding = root.join(SHARDING_FILE);
-        let spec = match fs::read_to_string(&sharding) {
-            Ok(s) => s,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(FlatFsError::NotFlatFs(root.to_path_buf()));
-            }
-            Err(e) => return Err(io_err("read", &sharding)(e)),
-        };
-        let shard = Shard::parse(&spec)?;
+        let shard = read_shard(root)?;
         let temp = root.join(TEMP_DIR);
         let usage_path = root.join(DISK_USAGE_FILE);
         let usage = fs::read(&usage_path).ok().and_then(|b| parse_usage(&b));
@@ -465,13 +481,18 @@ impl FlatFs {
     }
 
     /// Writes the usage cache so the next open need not walk. Called on clean close.
+    ///
+    /// Best effort: without the cache the next open counts again, so a full
+    /// disk (where `repo gc` or `pin rm` just ran) is no reason to fail.
     pub fn close(&self) -> Result<(), FlatFsError> {
         if !self.writable {
             return Ok(());
         }
         let usage = self.usage.lock().ok().and_then(|u| *u);
-        if let Some(u) = usage {
-            write_durably(&self.root.join(DISK_USAGE_FILE), usage_json(u).as_bytes())?;
+        if let Some(u) = usage
+            && let Err(e) = write_durably(&self.root.join(DISK_USAGE_FILE), usage_json(u).as_bytes())
+        {
+            tracing::debug!("not saving the disk usage cache: {e}");
         }
         Ok(())
     }

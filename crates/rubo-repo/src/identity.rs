@@ -12,7 +12,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum KeyError {
-    #[error("unrecognized key type: {0} (supported: ed25519, rsa)")]
+    #[error("unrecognized key type: {0} (supported: ed25519, rsa, secp256k1)")]
     UnknownType(String),
     #[error("rsa keys must be between 2048 and 16384 bits, got {0}")]
     RsaBits(u32),

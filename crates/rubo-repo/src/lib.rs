@@ -14,4 +14,4 @@ pub mod repo;
 pub use blockstore::{Blockstore, BlockstoreError, FsBlockstore, MemBlockstore};
 pub use datastore::{Batch, Datastore, DatastoreError, MemDatastore, RedbDatastore};
 pub use lock::LockMode;
-pub use repo::{InitOptions, REPO_VERSION, Repo, RepoError, is_initialized, validate_config};
+pub use repo::{InitOptions, REPO_VERSION, Repo, RepoError, config_file_path, is_initialized, validate_config};

@@ -23,7 +23,7 @@ use thiserror::Error;
 use crate::blockstore::{Blockstore, BlockstoreError, FsBlockstore};
 use crate::config::{ConfigError, ConfigFile, apply_profile, default_config};
 use crate::datastore::{Datastore, DatastoreError, RedbDatastore};
-use crate::flatfs::{FlatFs, FlatFsError, Shard, SyncMode, write_durably};
+use crate::flatfs::{FlatFs, FlatFsError, Shard, SyncMode, check_shard, write_durably};
 use crate::identity::{KeyError, KeyType, PrivateKey};
 use crate::keystore::{Keystore, KeystoreError};
 use crate::lock::{LockError, LockMode, RepoLock};
@@ -200,6 +200,15 @@ impl std::fmt::Debug for Repo {
 /// The block of an empty UnixFS directory, which every repo holds (as Kubo's does).
 pub const EMPTY_DIR_BLOCK: &[u8] = &[0x0a, 0x02, 0x08, 0x01];
 
+/// The config file a `--config-file` value names (Kubo's `config.Filename`):
+/// a bare file name is taken in the repo, any other path as given.
+pub fn config_file_path(repo: &Path, user: &Path) -> PathBuf {
+    match user.parent() {
+        Some(p) if p.as_os_str().is_empty() || p == Path::new(".") => repo.join(user),
+        _ => user.to_path_buf(),
+    }
+}
+
 /// Whether `path` holds an initialized repo.
 pub fn is_initialized(path: &Path) -> bool {
     path.join(crate::config::CONFIG_FILE).is_file()
@@ -239,7 +248,9 @@ impl Repo {
         let typed = config.typed()?;
         let layout = layout(path, &typed.datastore.spec)?;
 
-        if !layout.blocks_path.join("SHARDING").exists() {
+        if layout.blocks_path.join("SHARDING").exists() {
+            check_shard(&layout.blocks_path, layout.shard)?;
+        } else {
             FlatFs::create(&layout.blocks_path, layout.shard)?;
         }
         RedbDatastore::open(&layout.datastore_path)?;
@@ -260,15 +271,29 @@ impl Repo {
     /// Opens a repo. `Exclusive` for anything that writes; `Shared` lets
     /// several readers in at once.
     pub fn open(path: &Path, mode: LockMode, purpose: &str) -> Result<Self, RepoError> {
+        Self::open_with_config(path, None, mode, purpose)
+    }
+
+    /// Opens a repo with its config read from (and saved to) `config`
+    /// instead of `<path>/config` (`--config-file`). The repo must still be
+    /// initialized.
+    pub fn open_with_config(
+        path: &Path,
+        config: Option<&Path>,
+        mode: LockMode,
+        purpose: &str,
+    ) -> Result<Self, RepoError> {
         if !is_initialized(path) {
             return Err(RepoError::NotInitialized(path.to_path_buf()));
         }
         let lock = RepoLock::acquire(path, mode, purpose)?;
         check_version(path)?;
-        let config = ConfigFile::load(&path.join(crate::config::CONFIG_FILE))?;
+        let config_path = config.map_or_else(|| path.join(crate::config::CONFIG_FILE), Path::to_path_buf);
+        let config = ConfigFile::load(&config_path)?;
         let (identity, layout) = check_config(path, &config)?;
         let writable = mode == LockMode::Exclusive;
         let sync = if layout.sync { SyncMode::Auto } else { SyncMode::None };
+        check_shard(&layout.blocks_path, layout.shard)?;
         let blocks = Arc::new(FsBlockstore::new(FlatFs::open(&layout.blocks_path, sync, writable)?));
         let keystore = Keystore::open(&path.join(KEYSTORE_DIR))?;
         Ok(Self {

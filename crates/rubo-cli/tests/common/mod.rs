@@ -129,3 +129,15 @@ pub(crate) fn data_encoding_key(bytes: &[u8]) -> String {
 pub(crate) fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// Whether some process holds a `flock` on `path`, by the kernel's table of
+/// locks (rubo's lock file stays empty, as Kubo's).
+pub(crate) fn flock_held(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(ino) = std::fs::metadata(path).map(|m| m.ino()) else { return false };
+    let table = std::fs::read_to_string("/proc/locks").unwrap_or_default();
+    table.lines().any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() > 5 && f[1] == "FLOCK" && f[5].rsplit(':').next() == Some(&ino.to_string())
+    })
+}

@@ -36,8 +36,9 @@ pub(crate) fn specs() -> Vec<Spec> {
                         "'rubo block put' is a plumbing command for storing raw IPFS blocks.\n\
                          It reads data from stdin or the files given, and outputs each block's CID.\n\n\
                          Unless --cid-codec is given, the CIDs are raw (0x55) CIDv1.\n\
-                         Data given with a codec rubo can decode (dag-pb, dag-cbor, dag-json,\n\
-                         json) must be valid for that codec.",
+                         The data is stored as given, whatever the codec: commands that\n\
+                         decode the block later (dag get, refs, pin add...) report data that\n\
+                         is not valid for it.",
                     )
                     .arg(
                         Arg::new("data")

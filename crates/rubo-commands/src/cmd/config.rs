@@ -40,8 +40,13 @@ struct Update {
     new: Value,
 }
 
+/// The config file in use: the one the node opened (`--config-file`), else
+/// the repo's own.
 fn config_path(ctx: &Ctx) -> PathBuf {
-    ctx.repo_path().join(rubo_repo::config::CONFIG_FILE)
+    match ctx {
+        Ctx::Node(n) => n.repo().config().path().to_path_buf(),
+        Ctx::None(p) => p.join(rubo_repo::config::CONFIG_FILE),
+    }
 }
 
 fn guard(key: &str) -> Result<(), CmdError> {

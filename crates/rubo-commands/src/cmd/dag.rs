@@ -143,13 +143,21 @@ pub(crate) fn specs() -> Vec<Spec> {
                         "'rubo dag export' fetches a DAG and streams it out as a well-formed .car file.\n\
                          Note that at present only single root selections / .car files are supported.\n\
                          The output of blocks happens in strict DAG-traversal, first-seen, order.\n\
-                         CAR file follows the CARv1 format: https://ipld.io/specs/transport/car/carv1/",
+                         CAR file follows the CARv1 format: https://ipld.io/specs/transport/car/carv1/\n\n\
+                         Use --local-only for a best-effort export from the local blockstore: blocks\n\
+                         that are missing or unreadable locally (and their subtrees) are skipped, so\n\
+                         the resulting CAR is partial. --local-only implies --offline.",
                     )
                     .arg(root_args("root", "CID of a root to recursively export"))
                     .arg(
                         bool_opt("progress", "Stream progress data. Defaults to true when stderr is a terminal.")
                             .short('p'),
                     )
+                    .arg(bool_opt(
+                        "local-only",
+                        "Best-effort export of locally-available blocks; missing or unreadable blocks \
+                         (and their subtrees) are skipped. Implies --offline.",
+                    ))
             },
             run: |ctx, req| Box::pin(export(ctx, req)),
             text: |req| Box::new(ExportText::new(req)),
@@ -176,7 +184,12 @@ pub(crate) fn specs() -> Vec<Spec> {
                            Pinning takes place in offline-mode exclusively, one root at a time.\n  \
                            If the combination of blocks from the imported CAR files and what is\n  \
                            currently present in the blockstore does not represent a complete DAG,\n  \
-                           pinning of that individual root will fail.\n\n\
+                           pinning of that individual root will fail.\n\n  \
+                           Use --local-only to import a partial CAR (e.g. from 'dag export\n  \
+                           --local-only'). --local-only implies --pin-roots=false because a partial\n  \
+                           CAR has no full DAG to pin.\n\n\
+                         The --fast-provide-* options are accepted for Kubo compatibility; they take\n\
+                         effect once rubo provides content to the network (it does not yet).\n\n\
                          Maximum supported CAR version: 2\n\
                          Specification of CAR formats: https://ipld.io/specs/transport/car/",
                     )
@@ -185,8 +198,16 @@ pub(crate) fn specs() -> Vec<Spec> {
                         "pin-roots",
                         "Pin optional roots listed in the .car headers after importing. Default: true.",
                     ))
+                    .arg(bool_opt(
+                        "local-only",
+                        "Import a partial CAR (e.g. from 'dag export --local-only'). Implies --pin-roots=false.",
+                    ))
                     .arg(bool_opt("silent", "No output."))
                     .arg(bool_opt("stats", "Output stats."))
+                    .args(crate::cmd::unixfs::fast_provide_opts(
+                        "Immediately provide root CIDs to DHT in addition to regular queue, for faster discovery.",
+                        "Walk and provide the full DAG according to Provide.Strategy after import.",
+                    ))
                     .arg(bool_opt("allow-big-block", ALLOW_BIG))
                     .arg(
                         bool_opt("progress", "Show progress on stderr. Defaults to true when stderr is a terminal.")
@@ -445,7 +466,9 @@ impl TextEncoder for StatText {
 async fn export(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
     let path = one_path(&req, "root")?;
-    let offline = req.global.offline;
+    let local_only = req.opts.flag("local-only")?;
+    // --local-only implies --offline (rubo has no network yet: it is).
+    let offline = req.global.offline || local_only;
     // Resolve and check the root first: fail before any output.
     let root = {
         let node = node.clone();
@@ -461,7 +484,7 @@ async fn export(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let (tx, rx) = mpsc::channel(8);
     tokio::task::spawn_blocking(move || {
         let mut w = ChannelWriter::new(tx.clone(), 1 << 20);
-        let res = node.dag().export(&root, &mut w).and_then(|_| {
+        let res = node.dag().export(&root, &mut w, local_only).and_then(|_| {
             w.flush().map_err(|e| NodeError::Internal(e.to_string()))?;
             Ok(())
         });
@@ -530,8 +553,18 @@ impl TextEncoder for ExportText {
 
 async fn import(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
+    let pin_roots = req.opts.bool("pin-roots")?;
+    let local_only = req.opts.flag("local-only")?;
+    if local_only && pin_roots == Some(true) {
+        return Err(CmdError::client(
+            "--local-only implies --pin-roots=false and cannot be combined with --pin-roots=true; \
+             please drop one of them",
+        ));
+    }
+    crate::cmd::unixfs::check_fast_provide(&req)?;
     let opts = DagImportOptions {
-        pin_roots: req.opts.bool("pin-roots")?.unwrap_or(true),
+        // A partial CAR has no full DAG to pin.
+        pin_roots: !local_only && pin_roots.unwrap_or(true),
         allow_big: req.opts.flag("allow-big-block")?,
     };
     let stats = req.opts.flag("stats")?;

@@ -52,6 +52,10 @@ pub(crate) fn specs() -> Vec<Spec> {
                     )
                     .arg(str_opt("name", "An optional name for created pin(s).").short('n'))
                     .arg(bool_opt("progress", "Show progress"))
+                    .args(crate::cmd::unixfs::fast_provide_opts(
+                        "Immediately provide root CID to DHT after pinning.",
+                        "Walk and provide the full DAG according to Provide.Strategy after pinning.",
+                    ))
             },
             run: |ctx, req| Box::pin(add(ctx, req)),
             text: |req| Box::new(AddText::new(req)),
@@ -129,6 +133,10 @@ pub(crate) fn specs() -> Vec<Spec> {
                     .arg(Arg::new("from-path").help("Path to old object.").required(true))
                     .arg(Arg::new("to-path").help("Path to a new object to be pinned.").required(true))
                     .arg(bool_opt("unpin", "Remove the old pin. [default: true]"))
+                    .args(crate::cmd::unixfs::fast_provide_opts(
+                        "Immediately provide new root CID to DHT after update.",
+                        "Walk and provide the full DAG according to Provide.Strategy after update.",
+                    ))
             },
             run: |ctx, req| Box::pin(update(ctx, req)),
             text: |_| {
@@ -196,6 +204,7 @@ struct PinsOut {
 
 async fn add(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
+    crate::cmd::unixfs::check_fast_provide(&req)?;
     let recursive = req.opts.bool("recursive")?.unwrap_or(true);
     let name = req.opts.str("name").unwrap_or_default().to_string();
     let progress = req.opts.flag("progress")?;
@@ -303,11 +312,15 @@ async fn ls(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
                     (Some(PinKind::Indirect(r)), PinFilter::Indirect) => PinKind::Indirect(r),
                     _ => return Err(CmdError::new(format!("path '{a}' is not pinned"))),
                 };
+                let name = match kind {
+                    PinKind::Recursive | PinKind::Direct if with_names => pins.name_of(c)?,
+                    _ => String::new(),
+                };
                 let kind = match kind {
-                    PinKind::Indirect(root) => format!("indirect through {root}"),
+                    PinKind::Indirect(root) => format!("indirect through {}", global.cid(&root)),
                     k => k.name().to_string(),
                 };
-                out.push(LsObject { cid: global.cid(c), name: String::new(), kind });
+                out.push(LsObject { cid: global.cid(c), name, kind });
             }
             Ok(out)
         })
@@ -355,38 +368,32 @@ async fn ls(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
         });
         return Ok(Output::Stream(rx));
     }
-    // Kubo's non-streaming shape: {"Keys": {"<cid>": {"Type": ..., "Name": ...}}}
+    // Kubo's non-streaming shape: {"Keys": {"<cid>": {"Type": ..., "Name": ...}}},
+    // Name always there (empty unless names were asked for).
     let mut keys = Map::new();
     for it in items {
-        let mut v = json!({"Type": it.kind});
-        if with_names {
-            v["Name"] = json!(it.name);
-        }
-        keys.insert(it.cid, v);
+        keys.insert(it.cid, json!({"Type": it.kind, "Name": it.name}));
     }
     Ok(Output::Value(json!({ "Keys": keys })))
 }
 
 struct LsText {
     quiet: bool,
-    names: bool,
 }
 
 impl LsText {
     fn new(req: &Request) -> Self {
-        Self {
-            quiet: req.opts.flag("quiet").unwrap_or(false),
-            names: req.opts.flag("names").unwrap_or(false) || req.opts.contains("name"),
-        }
+        Self { quiet: req.opts.flag("quiet").unwrap_or(false) }
     }
 
+    /// Kubo: the name only when there is one (no trailing space).
     fn line(&self, cid: &str, kind: &str, name: &str, p: &mut Printer<'_>) -> Result<(), CmdError> {
         if self.quiet {
             p.out(&format!("{cid}\n"))
-        } else if self.names {
-            p.out(&format!("{cid} {kind} {name}\n"))
-        } else {
+        } else if name.is_empty() {
             p.out(&format!("{cid} {kind}\n"))
+        } else {
+            p.out(&format!("{cid} {kind} {name}\n"))
         }
     }
 }
@@ -408,6 +415,7 @@ impl TextEncoder for LsText {
 
 async fn update(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
+    crate::cmd::unixfs::check_fast_provide(&req)?;
     let unpin = req.opts.bool("unpin")?.unwrap_or(true);
     let from = IpfsPath::parse(req.arg(0, "from-path")?)?;
     let to = IpfsPath::parse(req.arg(1, "to-path")?)?;

@@ -80,6 +80,21 @@ pub(crate) fn specs() -> Vec<Spec> {
             run: |ctx, req| Box::pin(local(ctx, req)),
             text: text(),
         },
+        // Kubo's `repo ls` is `refs local` under another name.
+        Spec {
+            path: "repo ls",
+            repo: RepoUse::Read,
+            repo_for: None,
+            args: ArgKind::Strings,
+            local_only: false,
+            def: || {
+                Command::new("ls").about("List all local references.").long_about(
+                    "Displays the hashes of all local objects. NOTE: This treats all local objects as \"raw blocks\" and returns CIDv1-Raw CIDs.",
+                )
+            },
+            run: |ctx, req| Box::pin(local(ctx, req)),
+            text: text(),
+        },
     ]
 }
 

@@ -115,6 +115,34 @@ pub(crate) fn specs() -> Vec<Spec> {
     ]
 }
 
+/// Kubo's `--fast-provide-root`, `--fast-provide-dag` and
+/// `--fast-provide-wait`: accepted (and checked) so that Kubo's command lines
+/// run; they act once rubo provides content to the network.
+pub(crate) fn fast_provide_opts(root: &'static str, dag: &'static str) -> [Arg; 3] {
+    [
+        bool_opt("fast-provide-root", root).long_help(format!(
+            "{root} Default: Import.FastProvideRoot. Accepted for Kubo compatibility: no effect until rubo \
+             provides content to the network."
+        )),
+        bool_opt("fast-provide-dag", dag).long_help(format!(
+            "{dag} Default: Import.FastProvideDAG. Accepted for Kubo compatibility: no effect until rubo \
+             provides content to the network."
+        )),
+        bool_opt("fast-provide-wait", "Block until the immediate provide completes before returning.").long_help(
+            "Block until the immediate provide completes before returning. Default: Import.FastProvideWait. \
+             Accepted for Kubo compatibility: no effect until rubo provides content to the network.",
+        ),
+    ]
+}
+
+/// Reads the fast-provide options, so that a bad value is an error as in Kubo.
+pub(crate) fn check_fast_provide(req: &Request) -> Result<(), CmdError> {
+    for o in ["fast-provide-root", "fast-provide-dag", "fast-provide-wait"] {
+        req.opts.bool(o)?;
+    }
+    Ok(())
+}
+
 fn add_def() -> Command {
     Command::new("add")
         .about("Add a file or directory to IPFS.")
@@ -126,10 +154,13 @@ fn add_def() -> Command {
              chunks, balanced layout with 174 links per node, HAMT-sharded\n\
              directories above 256 KiB, unless flags or Import.* config say otherwise.\n\n\
              Hidden files (names starting with '.') are skipped unless -H is given or\n\
-             they are named on the command line.",
+             they are named on the command line.\n\n\
+             The --fast-provide-* options are accepted for Kubo compatibility; they take\n\
+             effect once rubo provides content to the network (it does not yet).",
         )
         .arg(Arg::new("path").help("The path to a file to be added to IPFS.").num_args(0..).action(ArgAction::Append))
         .arg(bool_opt("recursive", "Add directory paths recursively.").short('r'))
+        .arg(bool_opt("dereference-args", "DEPRECATED: use --dereference-symlinks instead. Only dereferences symlinks in CLI arguments, not inside directories."))
         .arg(bool_opt("dereference-symlinks", "Symlinks supplied in arguments are dereferenced; symlinks within are added as such."))
         .arg(str_opt("stdin-name", "Assign a name if the file source is stdin."))
         .arg(bool_opt("hidden", "Include files that are hidden. Only takes effect on recursive add.").short('H'))
@@ -185,6 +216,10 @@ fn add_def() -> Command {
         .arg(str_opt("mtime-nsecs", "Custom POSIX modification time (optional time fraction in nanoseconds)"))
         .arg(bool_opt("nocopy", "Add the file using filestore (not supported by rubo)."))
         .arg(str_opt("to-files", "Add reference to Files API (MFS) at the provided path."))
+        .args(fast_provide_opts(
+            "Immediately provide root CID to DHT in addition to regular queue, for faster discovery.",
+            "Walk and provide the full DAG according to Provide.Strategy immediately after add.",
+        ))
 }
 
 /// Resolves the import settings as Kubo does: flags, then `Import.*` config, then defaults.
@@ -194,6 +229,7 @@ fn add_options(req: &Request, node: &Node) -> Result<(AddOptions, bool), CmdErro
     if o.flag("nocopy")? {
         return Err(CmdError::client("--nocopy: rubo has no filestore"));
     }
+    check_fast_provide(req)?;
     let inline = o.flag("inline")?;
     let inline_limit = o.int("inline-limit")?.unwrap_or(32);
     if inline && inline_limit > 128 {
@@ -332,6 +368,8 @@ async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     };
     let preserve_mode = o.flag("preserve-mode")?;
     let preserve_mtime = o.flag("preserve-mtime")?;
+    // Kubo's adder reports progress only when asked (the CLI asks on a terminal).
+    let progress = o.bool("progress")?.unwrap_or(false);
     let tree = req.take_inputs("path")?.into_add_entries();
     // Explicit --mode/--mtime win over preserved ones; preserved ones only when asked.
     let tree: rubo_node::AddEntries = Box::new(tree.map(move |e| {
@@ -354,6 +392,7 @@ async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
                 return;
             }
             let out = match ev {
+                Ok(Event::Progress { .. }) if !progress => continue,
                 Ok(Event::Progress { path, bytes }) => Ok(AddEventOut {
                     name: path.to_str_lossy().into_owned(),
                     bytes: bytes as i64,
@@ -388,6 +427,7 @@ struct AddText {
     quiet: bool,
     quieter: bool,
     silent: bool,
+    tty: bool,
     bar: Option<ProgressBar>,
     last_hash: String,
     last_file: String,
@@ -401,13 +441,18 @@ impl AddText {
         let quiet = req.opts.flag("quiet").unwrap_or(false);
         let quieter = req.opts.flag("quieter").unwrap_or(false);
         let silent = req.opts.flag("silent").unwrap_or(false);
-        let want = match req.opts.bool("progress").unwrap_or(None) {
-            Some(p) => p,
-            None => std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        };
-        let progress = want && !quiet && !quieter && !silent;
+        // The effective option (the CLI turns it on for a terminal when not
+        // quiet); an explicit -p draws even when stderr is not a terminal, as
+        // Kubo's does.
+        let progress = req.opts.bool("progress").unwrap_or(None).unwrap_or(false) && !silent;
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
         let (bar, total) = if progress {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            let target = if tty {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 15)
+            };
+            let bar = ProgressBar::with_draw_target(None, target);
             bar.set_style(
                 ProgressStyle::with_template("{bytes} / {total_bytes} [{wide_bar}] {binary_bytes_per_sec} {eta}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -427,6 +472,7 @@ impl AddText {
             quiet: quiet || quieter,
             quieter,
             silent,
+            tty,
             bar,
             last_hash: String::new(),
             last_file: String::new(),
@@ -434,6 +480,49 @@ impl AddText {
             prev_files: 0,
             total,
         }
+    }
+}
+
+/// stderr as a progress bar's terminal when it is not one (a pipe, a log):
+/// frames are redrawn in place with a carriage return and an erase.
+#[derive(Debug)]
+struct PlainStderr;
+
+impl indicatif::TermLike for PlainStderr {
+    fn width(&self) -> u16 {
+        80
+    }
+
+    fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.write_str(s)
+    }
+
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        std::io::Write::write_all(&mut std::io::stderr(), s.as_bytes())
+    }
+
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.write_str("\r\x1b[2K")
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        std::io::Write::flush(&mut std::io::stderr())
     }
 }
 
@@ -508,7 +597,13 @@ impl TextEncoder for AddText {
             if bar.length().is_none() {
                 bar.set_length(bar.position());
             }
-            bar.finish_and_clear();
+            if self.tty {
+                bar.finish_and_clear();
+            } else {
+                // A log keeps the last frame, on its own line.
+                bar.finish();
+                p.err("\n")?;
+            }
         }
         if self.quieter && !self.silent && !self.last_hash.is_empty() {
             p.out(&format!("{}\n", self.last_hash))?;
@@ -597,10 +692,47 @@ struct LsLink {
     kind: i32,
     #[serde(rename = "Target")]
     target: String,
+    /// Go's `os.FileMode` (type bits above the permissions), 0 when unset.
     #[serde(rename = "Mode", default)]
     mode: u32,
-    #[serde(rename = "ModTime", default, skip_serializing_if = "Option::is_none")]
-    mtime: Option<i64>,
+    /// Go's `time.Time` in JSON; the zero time when unset.
+    #[serde(rename = "ModTime", default = "zero_time")]
+    mtime: String,
+}
+
+fn zero_time() -> String {
+    crate::gotime::ZERO_TIME.to_string()
+}
+
+// Go's os.FileMode type bits.
+const GO_MODE_DIR: u32 = 1 << 31;
+const GO_MODE_SYMLINK: u32 = 1 << 27;
+const GO_MODE_SETUID: u32 = 1 << 23;
+const GO_MODE_SETGID: u32 = 1 << 22;
+const GO_MODE_STICKY: u32 = 1 << 20;
+
+/// boxo's `FSNode.Mode()`: UnixFS permission bits as a Go `os.FileMode`,
+/// with the directory or symlink bit; 0 when no permission bit is set.
+fn go_file_mode(unix: u32, kind: LsKind) -> u32 {
+    let perms = unix & 0xFFF;
+    if perms == 0 {
+        return 0;
+    }
+    let mut m = perms & 0o777;
+    if perms & 0o4000 != 0 {
+        m |= GO_MODE_SETUID;
+    }
+    if perms & 0o2000 != 0 {
+        m |= GO_MODE_SETGID;
+    }
+    if perms & 0o1000 != 0 {
+        m |= GO_MODE_STICKY;
+    }
+    match kind {
+        LsKind::Directory => m | GO_MODE_DIR,
+        LsKind::Symlink => m | GO_MODE_SYMLINK,
+        _ => m,
+    }
 }
 
 /// Kubo's `LsObject`.
@@ -618,10 +750,12 @@ struct LsOutput {
     objects: Vec<LsObject>,
 }
 
-/// UnixFS type numbers, as Kubo's JSON carries them.
+/// UnixFS type numbers, as Kubo's JSON carries them (an unresolved link:
+/// coreiface's TUnknown, which Kubo's `ls` leaves as 0).
 fn kind_num(k: LsKind) -> i32 {
     match k {
-        LsKind::Unknown | LsKind::File => 2,
+        LsKind::Unknown => 0,
+        LsKind::File => 2,
         LsKind::Directory => 1,
         LsKind::Symlink => 4,
     }
@@ -651,8 +785,12 @@ async fn ls(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
                 size: e.size,
                 kind: kind_num(e.kind),
                 target: e.target.to_str_lossy().into_owned(),
-                mode: e.mode.unwrap_or(0),
-                mtime: e.mtime.map(|t| t.seconds),
+                mode: go_file_mode(e.mode.unwrap_or(0), e.kind),
+                // boxo's ModTime: out-of-range nanoseconds read as no time.
+                mtime: match e.mtime {
+                    Some(t) if t.nanos != Some(0) => crate::gotime::rfc3339_local(t.seconds, t.nanos.unwrap_or(0)),
+                    _ => zero_time(),
+                },
             })
             .collect();
         if stream {
@@ -681,6 +819,8 @@ struct LsText {
     stream: bool,
     multiple: bool,
     last: String,
+    /// What "recent" is measured from (Kubo: `time.Now()`).
+    now: jiff::Timestamp,
 }
 
 impl LsText {
@@ -692,27 +832,36 @@ impl LsText {
             stream: req.opts.flag("stream").unwrap_or(false),
             multiple: req.args.len() > 1,
             last: String::new(),
+            now: jiff::Timestamp::now(),
         }
     }
 }
 
-fn format_mode(mode: u32, dir: bool) -> String {
-    let kind = if dir { 'd' } else { '-' };
+/// Kubo's `formatMode`: a Go `os.FileMode` as `ls -l` shows it.
+fn format_mode(mode: u32) -> String {
     let mut s = String::with_capacity(10);
-    s.push(kind);
-    for (bit, c) in [
-        (0o400, 'r'),
-        (0o200, 'w'),
-        (0o100, 'x'),
-        (0o40, 'r'),
-        (0o20, 'w'),
-        (0o10, 'x'),
-        (0o4, 'r'),
-        (0o2, 'w'),
-        (0o1, 'x'),
-    ] {
-        s.push(if mode & bit != 0 { c } else { '-' });
-    }
+    s.push(match mode {
+        m if m & GO_MODE_DIR != 0 => 'd',
+        m if m & GO_MODE_SYMLINK != 0 => 'l',
+        _ => '-',
+    });
+    let bit = |b: u32, c: char| if mode & b != 0 { c } else { '-' };
+    // Setuid, setgid and sticky take the execute position (upper case: not executable).
+    let special = |flag: u32, exec: u32, set: char| match (mode & flag != 0, mode & exec != 0) {
+        (true, true) => set,
+        (true, false) => set.to_ascii_uppercase(),
+        (false, true) => 'x',
+        (false, false) => '-',
+    };
+    s.push(bit(0o400, 'r'));
+    s.push(bit(0o200, 'w'));
+    s.push(special(GO_MODE_SETUID, 0o100, 's'));
+    s.push(bit(0o40, 'r'));
+    s.push(bit(0o20, 'w'));
+    s.push(special(GO_MODE_SETGID, 0o10, 's'));
+    s.push(bit(0o4, 'r'));
+    s.push(bit(0o2, 'w'));
+    s.push(special(GO_MODE_STICKY, 0o1, 't'));
     s
 }
 
@@ -742,8 +891,8 @@ impl TextEncoder for LsText {
                 let dir = l.kind == 1 || l.kind == 5 || l.kind == 3;
                 let name = esc_non_print(&l.name);
                 let line = if self.long {
-                    let mode = if l.mode == 0 { "-".to_string() } else { format_mode(l.mode, dir) };
-                    let mt = l.mtime.map_or_else(|| "-".to_string(), |t| t.to_string());
+                    let mode = if l.mode == 0 { "-".to_string() } else { format_mode(l.mode) };
+                    let mt = crate::gotime::ls_mod_time(&l.mtime, self.now);
                     match (dir, self.size) {
                         (true, true) => format!("{mode}\t{}\t-\t{mt}\t{name}/", l.hash),
                         (true, false) => format!("{mode}\t{}\t{mt}\t{name}/", l.hash),

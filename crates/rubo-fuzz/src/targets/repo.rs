@@ -126,3 +126,16 @@ pub fn flatfs(data: &[u8]) {
         }
     }
 }
+
+/// `/proc/locks` tables as the repo lock reads them to name a holder: any
+/// text gives a list (no panic), and every pid listed is one of the table's.
+pub fn proc_locks(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    // The device and inode to look for come from the input's first bytes.
+    let word = |i: usize| data.get(i..i + 8).map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
+    for (dev, ino) in [(word(0), word(8)), (0xfe01, 10133507), (0, 0)] {
+        for pid in rubo_repo::lock::holders_in(&text, dev, ino) {
+            assert!(pid != 0 && text.contains(&pid.to_string()), "pid {pid} is not in the table");
+        }
+    }
+}
