@@ -267,7 +267,7 @@ fn main() -> ExitCode {
     let tty = std::io::stderr().is_terminal();
     let result = rt.block_on(async {
         let ctx = match spec.repo_use(&req) {
-            RepoUse::None => Ctx::None(repo_path),
+            RepoUse::None => Ctx::None { repo_path, config_file },
             use_ => {
                 let mode = if use_ == RepoUse::Write { LockMode::Exclusive } else { LockMode::Shared };
                 let config = config_file.clone();

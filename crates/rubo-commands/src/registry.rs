@@ -47,9 +47,13 @@ pub enum ArgKind {
 /// What a handler runs against.
 #[derive(Clone)]
 pub enum Ctx {
-    /// No open repo (`version`, `cid`, `init`): the repo's path, where one
-    /// would be, for the commands that make or edit it.
-    None(PathBuf),
+    /// No open repo (`version`, `cid`, `init`): where the repo (and its
+    /// config file, `--config-file`) would be, for the commands that make or
+    /// read them.
+    None {
+        repo_path: PathBuf,
+        config_file: Option<PathBuf>,
+    },
     Node(Node),
 }
 
@@ -57,7 +61,7 @@ impl Ctx {
     pub fn node(&self) -> Result<&Node, CmdError> {
         match self {
             Ctx::Node(n) => Ok(n),
-            Ctx::None(_) => Err(CmdError::new("this command needs a repo")),
+            Ctx::None { .. } => Err(CmdError::new("this command needs a repo")),
         }
     }
 
@@ -65,7 +69,7 @@ impl Ctx {
     pub fn repo_path(&self) -> &Path {
         match self {
             Ctx::Node(n) => n.repo().path(),
-            Ctx::None(p) => p,
+            Ctx::None { repo_path, .. } => repo_path,
         }
     }
 }

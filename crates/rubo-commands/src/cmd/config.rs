@@ -45,7 +45,8 @@ struct Update {
 fn config_path(ctx: &Ctx) -> PathBuf {
     match ctx {
         Ctx::Node(n) => n.repo().config().path().to_path_buf(),
-        Ctx::None(p) => p.join(rubo_repo::config::CONFIG_FILE),
+        Ctx::None { config_file: Some(f), .. } => f.clone(),
+        Ctx::None { repo_path, .. } => repo_path.join(rubo_repo::config::CONFIG_FILE),
     }
 }
 
