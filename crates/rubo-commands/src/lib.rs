@@ -15,7 +15,7 @@ pub(crate) mod text;
 
 pub(crate) mod cmd;
 
-pub use error::{CmdError, ErrorCode};
+pub use error::{CmdError, ErrorCode, ErrorKind};
 pub use output::{Output, Printer, TextEncoder};
 pub use registry::{ArgKind, Ctx, RepoUse, Spec};
 pub use request::{Encoding, Global, InputFile, Opts, Request};

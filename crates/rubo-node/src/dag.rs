@@ -11,7 +11,7 @@ use rubo_dag::codec::dagpb::RawPbNode;
 use rubo_dag::path::{PbLookup, PbStep, split_path};
 use rubo_dag::{
     BlockSource, CarError, Codec, DagWalker, Dedup, PathMode, PbForm, ResolveError, Resolver, Section, SourceError,
-    WalkError, WalkOptions,
+    WalkOptions,
 };
 use rubo_repo::Blockstore;
 use rubo_types::{BLOCK_SIZE_LIMIT, Block, Cid, Version, codec, hash, parse_cid};
@@ -165,13 +165,8 @@ pub struct DagApi {
 fn resolve_err(e: ResolveError) -> NodeError {
     match e {
         ResolveError::NotFound(c) => NodeError::BlockNotFound(c),
-        e => NodeError::InvalidInput(e.to_string()),
-    }
-}
-
-fn walk_err(e: WalkError) -> NodeError {
-    match e {
-        WalkError::Missing(c) => NodeError::BlockNotFound(c),
+        ResolveError::Source { cid, err } => NodeError::from_source(&cid, err),
+        e @ ResolveError::Decode { .. } => NodeError::Undecodable(e.to_string()),
         e => NodeError::InvalidInput(e.to_string()),
     }
 }
@@ -223,7 +218,7 @@ impl DagApi {
     pub fn get(&self, path: &DagPath, output: u64) -> Result<Vec<u8>, NodeError> {
         let r = self.resolve(path)?;
         let block = rubo_dag::source::load(&self.source(), &r.cid)
-            .map_err(|e| NodeError::Internal(e.to_string()))?
+            .map_err(|e| NodeError::from_source(&r.cid, e))?
             .ok_or_else(|| NodeError::not_found(&r.cid))?;
         let codec = codec_of(r.cid.codec())?;
         let node =
@@ -255,7 +250,7 @@ impl DagApi {
             let i = sum.dags.len() - 1;
             let opts = WalkOptions { dedup: Dedup::Cid, ..Default::default() };
             for v in DagWalker::new(&src, *root, opts) {
-                let v = v.map_err(|e| NodeError::InvalidInput(format!("error traversing DAG: {}", walk_err(e))))?;
+                let v = v.map_err(|e| NodeError::from(e).context("error traversing DAG"))?;
                 let n = v.block.len() as u64;
                 sum.dags[i].size += n;
                 sum.dags[i].blocks += 1;
@@ -282,8 +277,7 @@ impl DagApi {
         let mut car = CarWriter::new(out, &[*root]).map_err(io)?;
         let opts = WalkOptions { dedup: Dedup::Cid, ..Default::default() };
         for v in DagWalker::new(&src, *root, opts) {
-            let v = v.map_err(walk_err)?;
-            car.write_block(&v.block).map_err(io)?;
+            car.write_block(&v?.block).map_err(io)?;
         }
         car.flush().map_err(io)?;
         Ok(car.bytes_written())
