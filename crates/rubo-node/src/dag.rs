@@ -244,7 +244,7 @@ impl DagApi {
         let src = self.source();
         let mut sum = DagStatSummary::default();
         // Only several roots need a set across them (Kubo saves the memory too).
-        let mut across: Option<HashSet<Vec<u8>>> = (roots.len() > 1).then(HashSet::new);
+        let mut across: Option<HashSet<[u8; 16]>> = (roots.len() > 1).then(HashSet::new);
         for root in roots {
             sum.dags.push(DagStat { cid: *root, size: 0, blocks: 0 });
             let i = sum.dags.len() - 1;
@@ -254,7 +254,8 @@ impl DagApi {
                 let n = v.block.len() as u64;
                 sum.dags[i].size += n;
                 sum.dags[i].blocks += 1;
-                let first = across.as_mut().is_none_or(|s| s.insert(v.block.cid().to_bytes()));
+                let first =
+                    across.as_mut().is_none_or(|s| s.insert(rubo_dag::walk::fingerprint(&v.block.cid().to_bytes())));
                 if first {
                     sum.total_size += n;
                     sum.unique_blocks += 1;
