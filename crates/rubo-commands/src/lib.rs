@@ -18,7 +18,7 @@ pub(crate) mod text;
 
 pub(crate) mod cmd;
 
-pub use error::{CmdError, ErrorCode};
+pub use error::{CmdError, ErrorCode, ErrorKind};
 pub use input::{ByteStream, InputEntry, InputKind, Inputs};
 pub use output::{Output, Printer, TextEncoder};
 pub use registry::{ArgKind, Ctx, RepoUse, Spec};

@@ -71,26 +71,10 @@ impl Opts {
     }
 }
 
-/// Parses an integer as Go's `strconv.ParseInt(s, 0, 64)`.
+/// Parses an integer as Go's `strconv.ParseInt(s, 0, 64)` (go-ipfs-cmds'
+/// int64 options), with rubo's one Go-style parser.
 pub fn parse_int(s: &str) -> Option<i64> {
-    let (neg, body) = match s.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let body = body.replace('_', "");
-    let lower = body.to_ascii_lowercase();
-    let v = if let Some(h) = lower.strip_prefix("0x") {
-        i64::from_str_radix(h, 16).ok()?
-    } else if let Some(o) = lower.strip_prefix("0o") {
-        i64::from_str_radix(o, 8).ok()?
-    } else if let Some(b) = lower.strip_prefix("0b") {
-        i64::from_str_radix(b, 2).ok()?
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        i64::from_str_radix(&lower[1..], 8).ok()?
-    } else {
-        lower.parse().ok()?
-    };
-    Some(if neg { -v } else { v })
+    rubo_types::go::parse_int(s, 0, 64).ok()
 }
 
 /// How output is encoded.

@@ -1,15 +1,15 @@
 //! Text output helpers shared by encoders: Go's `text/tabwriter` column
 //! alignment and Kubo's `EscNonPrint`.
 
-use crate::cmd::multibase::{go_is_print, go_quote};
+use rubo_types::go;
 
 /// Escapes a name with non-printable characters as Go's `strconv.Quote` does
 /// (without the quotes); printable names are returned as they are.
 pub(crate) fn esc_non_print(s: &str) -> String {
-    if s.chars().all(go_is_print) {
+    if s.chars().all(go::is_print) {
         return s.to_string();
     }
-    let q = go_quote(s.as_bytes());
+    let q = go::quote(s.as_bytes());
     q[1..q.len() - 1].to_string()
 }
 

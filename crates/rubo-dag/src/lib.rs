@@ -26,4 +26,4 @@ pub use crate::links::{NamedLink, block_links, links, named_links};
 pub use crate::node::{IpldString, Kind, Node};
 pub use crate::path::{PathMode, ResolveError, Resolved, Resolver};
 pub use crate::source::{BlockSource, SourceError};
-pub use crate::walk::{DagWalker, Dedup, Ref, RefsOptions, RefsWalker, Visit, WalkError, WalkOptions};
+pub use crate::walk::{DagWalker, Dedup, Ref, RefsOptions, RefsWalker, Visit, Visited, WalkError, WalkOptions};

@@ -72,15 +72,6 @@ pub enum LookupError {
     WrongKind(Kind),
 }
 
-/// Go's `strconv.ParseInt(s, 10, 64)`.
-fn parse_index(seg: &str) -> Option<i64> {
-    let digits = seg.strip_prefix(['+', '-']).unwrap_or(seg);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    seg.strip_prefix('+').unwrap_or(seg).parse::<i64>().ok()
-}
-
 /// Looks one segment up in a value: a map key, or a list index. `typed` marks
 /// a schema-typed dag-pb value, whose missing fields are `NoSuchField`.
 pub fn lookup<'a>(node: &'a Node, seg: &str, typed: bool) -> Result<&'a Node, LookupError> {
@@ -89,7 +80,8 @@ pub fn lookup<'a>(node: &'a Node, seg: &str, typed: bool) -> Result<&'a Node, Lo
             if typed { LookupError::NoSuchField(seg.to_string()) } else { LookupError::NotFound(seg.to_string()) }
         }),
         Node::List(items) => {
-            let i = parse_index(seg).ok_or_else(|| LookupError::BadIndex(seg.to_string()))?;
+            // go-ipld-prime's `ParseInt(seg, 10, 64)`.
+            let i = rubo_types::go::parse_int(seg, 10, 64).map_err(|_| LookupError::BadIndex(seg.to_string()))?;
             usize::try_from(i).ok().and_then(|i| items.get(i)).ok_or_else(|| LookupError::OutOfRange(seg.to_string()))
         }
         other => Err(LookupError::WrongKind(other.kind())),

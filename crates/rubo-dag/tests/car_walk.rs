@@ -182,16 +182,23 @@ fn identity_blocks_are_walked_and_written() {
 }
 
 #[test]
-fn dedup_by_cid_or_multihash() {
-    // The same bytes as raw and as dag-cbor: two CIDs, one multihash.
+fn dedup_by_cid_or_block() {
+    // The same bytes as raw and as dag-cbor: two CIDs, one multihash, and
+    // two readings (as dag-cbor they could hold links, as raw none).
     let bytes = Codec::DagCbor.encode(&Node::from("x")).unwrap();
     let as_cbor = Block::encode(bytes.clone(), codec::DAG_CBOR, SHA2_256, None, Version::V1).unwrap();
     let as_raw = Block::new(Cid::new_v1(codec::RAW, *as_cbor.cid().hash()), bytes).unwrap();
-    let root = cbor(&Node::List(vec![Node::Link(*as_cbor.cid()), Node::Link(*as_raw.cid())]));
-    let src = store(&[root.clone(), as_cbor, as_raw]);
+    // A dag-pb block under CIDv0 and CIDv1: one block read one way.
+    let pb = Block::encode(vec![0x0a, 0x02, 0x08, 0x01], codec::DAG_PB, SHA2_256, None, Version::V0).unwrap();
+    let pb1 = Block::new(Cid::new_v1(codec::DAG_PB, *pb.cid().hash()), pb.data().clone()).unwrap();
+    let links = [as_cbor.cid(), as_raw.cid(), pb.cid(), pb1.cid()].map(|c| Node::Link(*c));
+    let root = cbor(&Node::List(links.to_vec()));
+    let src = store(&[root.clone(), as_cbor, as_raw, pb, pb1]);
     let count = |dedup| DagWalker::new(&src, *root.cid(), WalkOptions { dedup, ..Default::default() }).count();
-    assert_eq!(count(Dedup::Cid), 3);
-    assert_eq!(count(Dedup::Multihash), 2);
+    // Kubo's cid.Set of whole CIDs: every CID once.
+    assert_eq!(count(Dedup::Cid), 5);
+    // Kubo's GC (toCidV1): the CIDv0 and CIDv1 are one.
+    assert_eq!(count(Dedup::Block), 4);
 }
 
 #[test]
@@ -249,4 +256,54 @@ fn walkers_over_send_sources_are_send() {
     assert_send::<RefsWalker<'static, HashMap<Cid, Block>>>();
     assert_send::<CarReader<std::fs::File>>();
     assert_send::<WalkError>();
+}
+
+#[test]
+fn links_only_and_keep_going() {
+    // root -> [missing raw leaf, a -> [missing cbor b], c]
+    let gone_leaf = raw(b"gone");
+    let gone_b = cbor(&Node::List(vec![]));
+    let a = cbor(&Node::List(vec![Node::Link(*gone_b.cid())]));
+    let c = raw(b"c");
+    let root = cbor(&Node::List(vec![Node::Link(*gone_leaf.cid()), Node::Link(*a.cid()), Node::Link(*c.cid())]));
+    let src = store(&[root.clone(), a.clone(), c.clone()]);
+    // GC's marking reads no raw block: the missing leaf is not an error, the
+    // missing dag-cbor block is; every raw block counts as visited.
+    let opts = WalkOptions { links_only: true, dedup: Dedup::Block, ..Default::default() };
+    let mut w = DagWalker::new(&src, *root.cid(), opts);
+    let got: Vec<(bool, Cid)> = w
+        .by_ref()
+        .map(|v| match v {
+            Ok(v) => (true, *v.block.cid()),
+            Err(e) => (false, *e.cid()),
+        })
+        .collect();
+    assert_eq!(got, vec![(true, *root.cid()), (true, *a.cid()), (false, *gone_b.cid())]);
+    let opts = WalkOptions { links_only: true, skip_missing: true, dedup: Dedup::Block, ..Default::default() };
+    let mut w = DagWalker::new(&src, *root.cid(), opts);
+    assert_eq!(w.by_ref().count(), 2);
+    let visited = w.into_visited();
+    for b in [&root, &a, &c, &gone_leaf] {
+        assert!(visited.has_multihash(b.cid().hash()), "{}", b.cid());
+    }
+    // `pin verify`: every failure reported, the walk going on past each.
+    let opts = WalkOptions { keep_going: true, ..Default::default() };
+    let errs: Vec<Cid> = DagWalker::new(&src, *root.cid(), opts).filter_map(Result::err).map(|e| *e.cid()).collect();
+    assert_eq!(errs, vec![*gone_leaf.cid(), *gone_b.cid()]);
+}
+
+#[test]
+fn libp2p_key_links_have_no_decoder() {
+    // An Ed25519 peer ID as a CID: its block is its digest, and Kubo has no
+    // decoder for the codec, so walks stop there (refs included).
+    let peer = parse_cid("bafzaajaiaejcalj543iwv2d7pkjt7ykvefrkfu7j6vrnbwpfpnqlb2crhzb4wkag").unwrap();
+    let root = cbor(&Node::List(vec![Node::Link(peer)]));
+    let src = store(std::slice::from_ref(&root));
+    let err = DagWalker::new(&src, *root.cid(), WalkOptions::default()).find_map(Result::err).unwrap();
+    assert!(matches!(err, WalkError::Links { err: rubo_dag::CodecError::NoDecoder(0x72), .. }), "{err}");
+    let err = RefsWalker::new(&src, vec![*root.cid()], RefsOptions::default()).find_map(Result::err).unwrap();
+    assert_eq!(*err.cid(), peer);
+    // boxo's walker.WalkDAG (export --local-only) skips what it cannot decode.
+    let opts = WalkOptions { skip_undecodable: true, ..Default::default() };
+    assert_eq!(DagWalker::new(&src, *root.cid(), opts).count(), 1);
 }

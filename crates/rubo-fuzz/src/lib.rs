@@ -61,6 +61,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("types_cid_string", types::cid_string),
     ("types_cid_bytes", types::cid_bytes),
     ("types_multibase", types::multibase),
+    ("types_go_int", types::go_int),
     ("types_multihash", types::multihash),
     ("types_dagpb", types::dagpb),
     ("types_cbor_walk", types::cbor_walk),

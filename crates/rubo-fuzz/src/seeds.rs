@@ -8,7 +8,7 @@ use rubo_dag::car::{CarWriter, V2_PRAGMA, encode_header};
 use rubo_dag::{Codec, Node};
 use rubo_types::dagpb::{PbLink, PbNode};
 use rubo_types::pb;
-use rubo_types::{Base, Block, Bytes, Cid, Version, codec, hash, parse_cid};
+use rubo_types::{Block, Bytes, Cid, Version, codec, hash, parse_cid};
 use rubo_unixfs::dir::{DirOptions, SizeEstimation, build_directory};
 use rubo_unixfs::file::{BuildError, FileOptions, Layout, build_file, leaf};
 use rubo_unixfs::pb::{Data, DataType, UnixTime};
@@ -69,12 +69,12 @@ fn sample_cids() -> Vec<Cid> {
     v
 }
 
-/// Multibase text of `bytes` in every base whose text is a string.
+/// Multibase text of `bytes` in every base.
 fn all_bases(bytes: &[u8]) -> Vec<Vec<u8>> {
     rubo_types::multibase::BASES
         .iter()
-        .filter(|(b, _)| *b != Base::Identity || std::str::from_utf8(bytes).is_ok())
-        .map(|(b, _)| multibase::encode(*b, bytes).into_bytes())
+        .filter_map(|(b, _)| rubo_types::multibase::Encoder::from_base(*b).ok())
+        .map(|e| e.encode(bytes))
         .collect()
 }
 
@@ -427,8 +427,36 @@ pub fn generated(target: &str) -> Vec<Vec<u8>> {
             v.extend(all_bases(&[]));
             v.extend(all_bases(&cids[1].to_bytes()));
             v.extend(text(&["base32", "b", "identity", "🚀", "base256emoji", "z", "\0x"]));
+            // go-multibase's odd corners: case, newlines, padding, signs in base2.
+            v.extend(text(&["BnbSWY3dp", "bnbsw\ny3dp\r\n", "MZm9v\nYg==\n", "cmy=====", "0-0000001", "f6\n"]));
             v
         }
+        "types_go_int" => text(&[
+            "0",
+            "-0",
+            "+5",
+            "12345",
+            "0x7fffffffffffffff",
+            "-0x8000000000000000",
+            "9223372036854775808",
+            "18446744073709551615",
+            "0b101",
+            "0O777",
+            "0777",
+            "08",
+            "0x",
+            "1_000",
+            "0x_1_F",
+            "0_7",
+            "1__2",
+            "_1",
+            "1_",
+            "-+1",
+            "99999999999999999999x",
+            "zz",
+            "255",
+            "-128",
+        ]),
         "types_multihash" => {
             let mut v = text(&[
                 "sha2-256",
@@ -677,6 +705,7 @@ pub fn dictionary(target: &str) -> &'static [&'static [u8]] {
         "types_cid_string" | "types_multibase" => {
             &[b"Qm", b"bafy", b"bafk", b"z", b"f01", b"B", b"k", b"m", b"u", b"\xf0\x9f\x9a\x80", b"\0", b"="]
         }
+        "types_go_int" => &[b"0x", b"0o", b"0b", b"0X", b"_", b"-", b"+", b"9", b"7", b"f", b"z", b"0"],
         "types_multihash" => &[b"sha2-", b"blake2b-", b"blake2s-", b"0x", b"0o", b"0b", b"_", b"dag-", b"256"],
         "dag_json" | "repo_config" => &[
             b"{\"/\":",

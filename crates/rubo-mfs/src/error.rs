@@ -143,8 +143,8 @@ pub enum MfsError {
     #[error("can only update directories")]
     OnlyDirectories,
     /// Go's `strconv.ParseInt` error, as `files chmod` reports it.
-    #[error("strconv.ParseInt: parsing {0:?}: {1}")]
-    ParseMode(String, &'static str),
+    #[error(transparent)]
+    ParseMode(rubo_types::go::NumError),
 
     // --- storage and data ---
     /// Offline: the block is not in the local store.

@@ -980,17 +980,7 @@ fn kubo_mode(d: &Data) -> u32 {
 
 /// Parses `files chmod`'s mode as Kubo does (`strconv.ParseInt(s, 8, 32)`).
 pub fn parse_mode(s: &str) -> Result<u32, MfsError> {
-    let digits = s.strip_prefix('+').unwrap_or(s);
-    let neg = s.starts_with('-');
-    let body = if neg { &s[1..] } else { digits };
-    if body.is_empty() || !body.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
-        return Err(MfsError::ParseMode(s.to_string(), "invalid syntax"));
-    }
-    let v = i64::from_str_radix(body, 8).map_err(|_| MfsError::ParseMode(s.to_string(), "value out of range"))?;
-    let v = if neg { -v } else { v };
-    if !(i64::from(i32::MIN)..=i64::from(i32::MAX)).contains(&v) {
-        return Err(MfsError::ParseMode(s.to_string(), "value out of range"));
-    }
+    let v = rubo_types::go::parse_int(s, 8, 32).map_err(MfsError::ParseMode)?;
     // Go converts the int64 to os.FileMode (uint32).
     Ok(v as i32 as u32)
 }

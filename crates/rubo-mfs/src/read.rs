@@ -101,10 +101,11 @@ fn invalid(m: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, m)
 }
 
+/// The error itself rides inside, so that a caller can recover its kind.
 fn to_io(e: MfsError) -> io::Error {
     match e {
-        MfsError::BlockNotFound(_) => io::Error::new(io::ErrorKind::NotFound, e.to_string()),
-        e => io::Error::other(e.to_string()),
+        MfsError::BlockNotFound(_) => io::Error::new(io::ErrorKind::NotFound, e),
+        e => io::Error::other(e),
     }
 }
 

@@ -104,7 +104,7 @@ impl BlockApi {
                     Some(PinKind::Indirect(root)) => Err(NodeError::InvalidInput(format!("pinned via {root}"))),
                     Some(k) => Err(NodeError::InvalidInput(format!("pinned: {}", k.name()))),
                     None => match bs.delete(&c) {
-                        Ok(false) if !force => Err(NodeError::InvalidInput(format!("ipld: could not find {c}"))),
+                        Ok(false) if !force => Err(NodeError::Missing(Box::new(c))),
                         Ok(_) => Ok(()),
                         Err(e) => Err(e.into()),
                     },

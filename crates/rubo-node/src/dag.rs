@@ -11,7 +11,7 @@ use rubo_dag::codec::dagpb::RawPbNode;
 use rubo_dag::path::{PbLookup, PbStep, split_path};
 use rubo_dag::{
     BlockSource, CarError, Codec, DagWalker, Dedup, PathMode, PbForm, ResolveError, Resolver, Section, SourceError,
-    WalkError, WalkOptions,
+    WalkOptions,
 };
 use rubo_repo::Blockstore;
 use rubo_types::{BLOCK_SIZE_LIMIT, Block, Cid, Version, codec, hash, parse_cid};
@@ -169,13 +169,8 @@ pub struct DagApi {
 fn resolve_err(e: ResolveError) -> NodeError {
     match e {
         ResolveError::NotFound(c) => NodeError::BlockNotFound(c),
-        e => NodeError::InvalidInput(e.to_string()),
-    }
-}
-
-fn walk_err(e: WalkError) -> NodeError {
-    match e {
-        WalkError::Missing(c) => NodeError::BlockNotFound(c),
+        ResolveError::Source { cid, err } => NodeError::from_source(&cid, err),
+        e @ ResolveError::Decode { .. } => NodeError::Undecodable(e.to_string()),
         e => NodeError::InvalidInput(e.to_string()),
     }
 }
@@ -227,7 +222,7 @@ impl DagApi {
     pub fn get(&self, path: &DagPath, output: u64) -> Result<Vec<u8>, NodeError> {
         let r = self.resolve(path)?;
         let block = rubo_dag::source::load(&self.source(), &r.cid)
-            .map_err(|e| NodeError::Internal(e.to_string()))?
+            .map_err(|e| NodeError::from_source(&r.cid, e))?
             .ok_or_else(|| NodeError::not_found(&r.cid))?;
         let codec = codec_of(r.cid.codec())?;
         let node =
@@ -253,17 +248,18 @@ impl DagApi {
         let src = self.source();
         let mut sum = DagStatSummary::default();
         // Only several roots need a set across them (Kubo saves the memory too).
-        let mut across: Option<HashSet<Vec<u8>>> = (roots.len() > 1).then(HashSet::new);
+        let mut across: Option<HashSet<[u8; 16]>> = (roots.len() > 1).then(HashSet::new);
         for root in roots {
             sum.dags.push(DagStat { cid: *root, size: 0, blocks: 0 });
             let i = sum.dags.len() - 1;
             let opts = WalkOptions { dedup: Dedup::Cid, ..Default::default() };
             for v in DagWalker::new(&src, *root, opts) {
-                let v = v.map_err(|e| NodeError::InvalidInput(format!("error traversing DAG: {}", walk_err(e))))?;
+                let v = v.map_err(|e| NodeError::from(e).context("error traversing DAG"))?;
                 let n = v.block.len() as u64;
                 sum.dags[i].size += n;
                 sum.dags[i].blocks += 1;
-                let first = across.as_mut().is_none_or(|s| s.insert(v.block.cid().to_bytes()));
+                let first =
+                    across.as_mut().is_none_or(|s| s.insert(rubo_dag::walk::fingerprint(&v.block.cid().to_bytes())));
                 if first {
                     sum.total_size += n;
                     sum.unique_blocks += 1;
@@ -295,7 +291,7 @@ impl DagApi {
             ..Default::default()
         };
         for v in DagWalker::new(&src, *root, opts) {
-            let v = v.map_err(walk_err)?;
+            let v = v?;
             if local_only && v.is_identity() {
                 continue;
             }

@@ -2,17 +2,22 @@
 //!
 //! GC takes the node's GC lock for writing; imports, pins and MFS writes hold
 //! it for reading from their first block to their pin or root update, so no
-//! block of an operation in flight is collected. The mark set holds 16-byte
-//! fingerprints (about 30 bytes a block with the set's overhead).
+//! block of an operation in flight is collected. Marking is rubo-dag's
+//! [`DagWalker`] (the rule every walk follows), deduplicating blocks as Kubo's
+//! `ColoredSet` does (CIDs as CIDv1: a block linked under two codecs is read
+//! both ways) and, as Kubo's `GetLinks`, not reading raw blocks, which have no
+//! links. The mark set holds 16-byte fingerprints (about 30 bytes a block with
+//! the set's overhead).
 
-use std::collections::HashSet;
 use std::ops::ControlFlow;
 
+use rubo_dag::walk::{DagWalker, Dedup, Visited, WalkOptions};
 use rubo_repo::blockstore::StoredKey;
 use rubo_types::{Cid, codec};
 use tokio::sync::mpsc;
 
-use crate::pins::{PinFilter, fingerprint, links_of, walk};
+use crate::dag::NodeSource;
+use crate::pins::PinFilter;
 use crate::{Node, NodeError};
 
 /// What a collection reports.
@@ -24,20 +29,16 @@ pub enum GcEvent {
     Error(String),
 }
 
-/// Marks every block under `root` that is here; missing or unreadable
-/// blocks are skipped with their subtrees.
-fn mark_best_effort(bs: &dyn rubo_repo::Blockstore, root: &Cid, marked: &mut HashSet<u128>) {
-    let mut stack = vec![*root];
-    while let Some(cid) = stack.pop() {
-        if !marked.insert(fingerprint(&cid)) {
-            continue;
-        }
-        if let Ok(Some(block)) = bs.get(&cid)
-            && let Ok(links) = links_of(&block)
-        {
-            stack.extend(links);
-        }
+/// Marks every block under `root` into `marked`: a DAG that cannot be walked
+/// whole stops GC, except that best-effort roots (MFS) may miss blocks (as
+/// Kubo's `bestEffortGetLinks`, which forgives only "not found").
+fn mark(src: &NodeSource, root: &Cid, marked: Visited, best_effort: bool) -> Result<Visited, NodeError> {
+    let opts = WalkOptions { links_only: true, skip_missing: best_effort, ..Default::default() };
+    let mut walk = DagWalker::with_visited(src, *root, opts, marked);
+    for v in &mut walk {
+        v.map_err(|e| NodeError::Internal(format!("could not mark the DAG under {root}: {e}")))?;
     }
+    Ok(walk.into_visited())
 }
 
 /// Datastore key of the MFS root (Kubo's `/local/filesroot`).
@@ -87,20 +88,20 @@ impl Node {
     fn gc_blocking(&self, tx: &mpsc::Sender<Result<GcEvent, NodeError>>) -> Result<(), NodeError> {
         let _gc = self.gc_write();
         let bs = self.repo().blockstore();
+        let src = NodeSource::new(bs.clone());
         let (dags, single) = self.gc_roots()?;
-        let mut marked: HashSet<u128> = HashSet::new();
+        let mut marked = Visited::new(Dedup::Block);
         for root in &dags {
-            let _ = walk(bs.as_ref(), root, &mut marked, &mut |_| Ok(ControlFlow::Continue(())))
-                .map_err(|e| NodeError::Internal(format!("could not mark the DAG under {root}: {e}")))?;
+            marked = mark(&src, root, marked, false)?;
         }
         for c in &single {
-            marked.insert(fingerprint(c));
+            marked.mark(c);
         }
         // Kubo's "best-effort roots": MFS may link to content that was never
         // fetched in full (`files cp /ipfs/...` of a partial DAG); what is
         // here is kept, what is missing is no reason to stop.
         if let Some(root) = self.files_root()? {
-            mark_best_effort(bs.as_ref(), &root, &mut marked);
+            marked = mark(&src, &root, marked, true)?;
         }
         let mut removed = 0u64;
         for key in bs.keys()? {
@@ -108,10 +109,10 @@ impl Node {
                 StoredKey::Block(mh) => mh,
                 StoredKey::Foreign(_) => continue,
             };
-            let cid = Cid::new_v1(codec::RAW, mh);
-            if marked.contains(&fingerprint(&cid)) {
+            if marked.has_multihash(&mh) {
                 continue;
             }
+            let cid = Cid::new_v1(codec::RAW, mh);
             let ev = match bs.delete(&cid) {
                 Ok(_) => {
                     removed += 1;

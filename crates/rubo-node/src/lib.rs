@@ -57,6 +57,10 @@ struct Inner {
     /// Held for reading by anything that writes blocks it will then pin or
     /// link from the MFS root; for writing by GC.
     gc: std::sync::RwLock<()>,
+    /// Serializes this node's MFS read-modify-write cycles (its root is one
+    /// datastore key). Per node: two nodes in one process do not wait on
+    /// each other; the repo lock keeps two processes off one repo.
+    mfs: std::sync::Mutex<()>,
 }
 
 /// A node over an open repo. Clones share it.
@@ -83,7 +87,7 @@ impl Node {
     }
 
     pub fn from_repo(repo: Repo) -> Self {
-        Self { inner: Arc::new(Inner { repo, gc: std::sync::RwLock::new(()) }) }
+        Self { inner: Arc::new(Inner { repo, gc: std::sync::RwLock::new(()), mfs: std::sync::Mutex::new(()) }) }
     }
 
     pub fn repo(&self) -> &Repo {
@@ -109,6 +113,14 @@ impl Node {
     /// Blocks GC until dropped.
     pub fn gc_read(&self) -> std::sync::RwLockReadGuard<'_, ()> {
         match self.inner.gc.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Held for the whole of an MFS change.
+    pub(crate) fn mfs_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        match self.inner.mfs.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         }

@@ -8,8 +8,8 @@
 //! root whose blocks are missing. The node's GC read lock is held from before
 //! the first block is written until the root is persisted, so GC (which keeps
 //! what the stored root reaches) cannot collect an operation's blocks in
-//! flight. Changes in this process are serialized; the repo lock serializes
-//! processes.
+//! flight. A node's changes are serialized by its own lock; the repo lock
+//! serializes processes.
 //!
 //! Kubo's `--flush=false` defers the root update in a daemon; every rubo
 //! command is its own process, which (like an offline Kubo command) persists
@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use rubo_mfs::{
     CidPrefix, CpOptions, CpSource, LsEntry, Mfs, MfsConfig, MfsError, RmOptions, Stat, StatType, Store, StoreError,
@@ -46,16 +46,6 @@ pub const EMPTY_DIR: &str = "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn";
 const EMPTY_DIR_BLOCK: &[u8] = &[0x0a, 0x02, 0x08, 0x01];
 /// Bytes per chunk of `files read` output.
 const READ_CHUNK: usize = 256 * 1024;
-
-/// Serializes MFS read-modify-write cycles inside this process.
-static MFS_LOCK: Mutex<()> = Mutex::new(());
-
-fn serialize() -> MutexGuard<'static, ()> {
-    match MFS_LOCK.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
-}
 
 /// The node's blocks as MFS sees them: verified reads, durable batched writes.
 ///
@@ -127,6 +117,17 @@ fn mfs_err(e: MfsError) -> NodeError {
         MfsError::BlockNotFound(c) => NodeError::BlockNotFound(c),
         MfsError::Store(s) => NodeError::Internal(s.message),
         e => NodeError::InvalidInput(e.to_string()),
+    }
+}
+
+/// A file reader's error: the MFS error inside it, with its kind, when there
+/// is one; otherwise a file DAG that is not what it says (held data the node
+/// cannot read).
+fn read_err(e: std::io::Error) -> NodeError {
+    let msg = e.to_string();
+    match e.into_inner().map(|inner| inner.downcast::<MfsError>()) {
+        Some(Ok(m)) => mfs_err(*m),
+        _ => NodeError::Undecodable(msg),
     }
 }
 
@@ -270,7 +271,7 @@ impl FilesApi {
         &self,
         op: impl FnOnce(&Mfs<NodeStore>, &Cid, Option<bool>) -> Result<(Cid, T), NodeError>,
     ) -> Result<T, NodeError> {
-        let _serial = serialize();
+        let _serial = self.node.mfs_lock();
         let _gc = self.node.gc_read();
         let (mfs, raw) = self.mfs(true)?;
         let stored = self.node.files_root()?;
@@ -378,7 +379,7 @@ impl FilesApi {
                         Ok(n) => filled += n,
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                         Err(e) => {
-                            let _ = tx.blocking_send(Err(NodeError::InvalidInput(e.to_string())));
+                            let _ = tx.blocking_send(Err(read_err(e)));
                             return;
                         }
                     }
@@ -482,7 +483,7 @@ impl FilesApi {
     /// The new root must be a local UnixFS directory.
     pub async fn chroot(&self, new: Option<Cid>) -> Result<Chroot, NodeError> {
         self.blocking(move |api| {
-            let _serial = serialize();
+            let _serial = api.node.mfs_lock();
             let _gc = api.node.gc_read();
             let empty = parse_cid(EMPTY_DIR)?;
             let new = new.unwrap_or(empty);

@@ -3,15 +3,19 @@
 //!
 //! Pins live in the datastore under `/pins/r/<cid>` and `/pins/d/<cid>` (binary
 //! CID), the value being the pin's name; every change is one atomic batch.
-//! Walks keep a set of 16-byte fingerprints of the blocks seen, not the CIDs.
+//! Every walk is rubo-dag's [`DagWalker`] (Kubo's rule for identity and
+//! libp2p-key CIDs, see its module), keeping 16-byte fingerprints of the
+//! blocks seen, not the CIDs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use rubo_repo::{Batch, Blockstore, Datastore};
-use rubo_types::{Block, Cid, cid_from_bytes, codec, hash};
+use rubo_dag::walk::{DagWalker, Dedup, Visited, WalkError, WalkOptions, fingerprint};
+use rubo_repo::{Batch, Datastore};
+use rubo_types::{Cid, cid_from_bytes};
 
+use crate::dag::NodeSource;
 use crate::{Node, NodeError};
 
 const RECURSIVE: &[u8] = b"/pins/r/";
@@ -75,57 +79,10 @@ fn key(prefix: &[u8], cid: &Cid) -> Vec<u8> {
     k
 }
 
-/// A compact identity for "seen" sets: 16 bytes of a hash of the multihash
-/// (the block store keys blocks by multihash).
-pub(crate) fn fingerprint(cid: &Cid) -> u128 {
-    let mh = cid.hash().to_bytes();
-    let d = hash::sha2_256(&mh);
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&d.digest()[..16]);
-    u128::from_le_bytes(b)
-}
-
-/// The links of a block, for walks: codecs without links have none.
-pub(crate) fn links_of(block: &Block) -> Result<Vec<Cid>, NodeError> {
-    match block.cid().codec() {
-        codec::RAW | codec::IDENTITY | codec::JSON | codec::LIBP2P_KEY => Ok(Vec::new()),
-        _ => rubo_dag::links::block_links(block)
-            .map_err(|e| NodeError::InvalidInput(format!("cannot read the links of {}: {e}", block.cid()))),
-    }
-}
-
-/// The named links of a block; codecs without links have none.
-fn named_links_of(block: &Block) -> Result<Vec<rubo_dag::NamedLink>, NodeError> {
-    let c = block.cid();
-    match c.codec() {
-        codec::RAW | codec::IDENTITY | codec::JSON | codec::LIBP2P_KEY => Ok(Vec::new()),
-        code => rubo_dag::links::named_links(code, block.data())
-            .map_err(|e| NodeError::InvalidInput(format!("cannot read the links of {c}: {e}"))),
-    }
-}
-
-/// Walks every block under `root` once (by fingerprint, shared through
-/// `seen`), calling `visit` with each block until it breaks. A missing block
-/// is an error.
-pub(crate) fn walk(
-    bs: &dyn Blockstore,
-    root: &Cid,
-    seen: &mut HashSet<u128>,
-    visit: &mut dyn FnMut(&Block) -> Result<ControlFlow<()>, NodeError>,
-) -> Result<ControlFlow<()>, NodeError> {
-    let mut stack = vec![*root];
-    while let Some(cid) = stack.pop() {
-        if !seen.insert(fingerprint(&cid)) {
-            continue;
-        }
-        let block = bs.get(&cid)?.ok_or_else(|| NodeError::not_found(&cid))?;
-        if visit(&block)?.is_break() {
-            return Ok(ControlFlow::Break(()));
-        }
-        let links = links_of(&block)?;
-        stack.extend(links.into_iter().rev());
-    }
-    Ok(ControlFlow::Continue(()))
+/// Walks for pins and GC: whole CIDs as the pinner's `FetchGraph` keys them,
+/// or blocks as GC marks them.
+pub(crate) fn walk_opts(dedup: Dedup) -> WalkOptions {
+    WalkOptions { dedup, ..Default::default() }
 }
 
 /// The pin API of a node.
@@ -137,6 +94,10 @@ pub struct PinApi {
 impl PinApi {
     fn ds(&self) -> Result<Arc<dyn Datastore>, NodeError> {
         Ok(self.node.repo().datastore()?)
+    }
+
+    fn src(&self) -> NodeSource {
+        NodeSource::new(self.node.repo().blockstore())
     }
 
     /// Every stored pin (recursive and direct), streamed from the datastore.
@@ -202,16 +163,12 @@ impl PinApi {
             roots.push(p.cid);
             ControlFlow::Continue(())
         })?;
-        let bs = self.node.repo().blockstore();
-        let target = fingerprint(cid);
+        let src = self.src();
         for root in roots {
-            let mut seen = HashSet::new();
-            let res = walk(bs.as_ref(), &root, &mut seen, &mut |b| {
-                let hit = fingerprint(b.cid()) == target && b.cid() != &root;
-                Ok(if hit { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
-            });
-            // A pinned DAG with missing blocks does not stop the search in others.
-            if matches!(res, Ok(ControlFlow::Break(()))) {
+            let mut walk = DagWalker::new(&src, root, walk_opts(Dedup::Block));
+            // Any CID of the block (the store keys blocks by multihash); a
+            // pinned DAG with missing blocks does not stop the search in others.
+            if walk.any(|v| v.is_ok_and(|v| v.block.cid().hash() == cid.hash() && v.depth > 0)) {
                 return Ok(Some(PinKind::Indirect(root)));
             }
         }
@@ -224,7 +181,8 @@ impl PinApi {
     pub fn check_pinned(&self, cids: &[Cid]) -> Result<Vec<Option<PinKind>>, NodeError> {
         let ds = self.ds()?;
         let mut out = Vec::with_capacity(cids.len());
-        let mut open: std::collections::HashMap<u128, Vec<usize>> = std::collections::HashMap::new();
+        // By multihash: a block is pinned whatever CID reaches it.
+        let mut open: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
         for (i, c) in cids.iter().enumerate() {
             if ds.has(&key(RECURSIVE, c))? {
                 out.push(Some(PinKind::Recursive));
@@ -232,7 +190,7 @@ impl PinApi {
                 out.push(Some(PinKind::Direct));
             } else {
                 out.push(None);
-                open.entry(fingerprint(c)).or_default().push(i);
+                open.entry(c.hash().to_bytes()).or_default().push(i);
             }
         }
         if open.is_empty() {
@@ -243,22 +201,20 @@ impl PinApi {
             roots.push(p.cid);
             ControlFlow::Continue(())
         })?;
-        let bs = self.node.repo().blockstore();
+        let src = self.src();
         for root in roots {
-            let mut seen = HashSet::new();
             // A pinned DAG with missing blocks does not stop the search in others.
-            let _ = walk(bs.as_ref(), &root, &mut seen, &mut |b| {
-                if b.cid() != &root
-                    && let Some(idx) = open.remove(&fingerprint(b.cid()))
+            for v in DagWalker::new(&src, root, walk_opts(Dedup::Block)).map_while(Result::ok) {
+                if v.depth > 0
+                    && let Some(idx) = open.remove(&v.block.cid().hash().to_bytes())
                 {
                     for i in idx {
                         out[i] = Some(PinKind::Indirect(root));
                     }
                 }
-                Ok(if open.is_empty() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
-            });
-            if open.is_empty() {
-                break;
+                if open.is_empty() {
+                    return Ok(out);
+                }
             }
         }
         Ok(out)
@@ -296,13 +252,13 @@ impl PinApi {
         if recursive {
             let mut n = 0u64;
             let mut bytes = 0u64;
-            let mut seen = HashSet::new();
-            let _ = walk(bs.as_ref(), cid, &mut seen, &mut |b| {
+            // boxo's FetchGraph: every block must be here, each CID once.
+            for v in DagWalker::new(&self.src(), *cid, walk_opts(Dedup::Cid)) {
+                let v = v?;
                 n += 1;
-                bytes += b.len() as u64;
+                bytes += v.block.len() as u64;
                 progress(n, bytes);
-                Ok(ControlFlow::Continue(()))
-            })?;
+            }
             let mut batch = Batch::new();
             batch.put(key(RECURSIVE, cid), name.as_bytes()).delete(key(DIRECT, cid));
             ds.commit(batch)?;
@@ -373,20 +329,25 @@ impl PinApi {
     /// (dag-pb) is diffed against its counterpart; the rest are walked whole.
     /// Returns the number of blocks read.
     pub(crate) fn check_diff(&self, from: &Cid, to: &Cid) -> Result<u64, NodeError> {
-        let bs = self.node.repo().blockstore();
-        let load = |c: &Cid| bs.get(c)?.ok_or_else(|| NodeError::not_found(c));
+        let src = self.src();
+        // The same reads and links as every walk (rubo-dag's rule).
+        let links = |c: &Cid| -> Result<Vec<rubo_dag::NamedLink>, NodeError> {
+            let b = rubo_dag::source::load(&src, c)
+                .map_err(|err| WalkError::Source { cid: Box::new(*c), err })?
+                .ok_or_else(|| NodeError::not_found(c))?;
+            Ok(rubo_dag::named_links(c.codec(), b.data()).map_err(|err| WalkError::Links { cid: Box::new(*c), err })?)
+        };
         let mut seen = HashSet::new();
         let mut read = 0u64;
         let mut stack: Vec<(Cid, Option<Cid>)> = vec![(*to, Some(*from))];
         while let Some((t, f)) = stack.pop() {
-            if !seen.insert(fingerprint(&t)) {
+            if !seen.insert(fingerprint(&t.to_bytes())) {
                 continue;
             }
-            let tb = load(&t)?;
+            let tlinks = links(&t)?;
             read += 1;
-            let tlinks = named_links_of(&tb)?;
             let flinks = match f {
-                Some(f) => named_links_of(&load(&f)?)?,
+                Some(f) => links(&f)?,
                 None => Vec::new(),
             };
             let shared: HashSet<Cid> = flinks.iter().map(|l| l.cid).collect();
@@ -408,24 +369,27 @@ impl PinApi {
         let mut roots = Vec::new();
         let mut direct_or_root = HashSet::new();
         self.stored(PinFilter::All, &mut |p| {
-            direct_or_root.insert(fingerprint(&p.cid));
+            direct_or_root.insert(fingerprint(&p.cid.hash().to_bytes()));
             if p.recursive {
                 roots.push(p.cid);
             }
             ControlFlow::Continue(())
         })?;
-        let bs = self.node.repo().blockstore();
-        let mut seen = HashSet::new();
+        let src = self.src();
+        // One visited set across the roots: each block is listed once.
+        let mut visited = Visited::new(Dedup::Block);
         for root in roots {
-            let flow = walk(bs.as_ref(), &root, &mut seen, &mut |b| {
-                if direct_or_root.contains(&fingerprint(b.cid())) {
-                    return Ok(ControlFlow::Continue(()));
+            let mut walk = DagWalker::with_visited(&src, root, WalkOptions::default(), visited);
+            for v in &mut walk {
+                let c = *v?.block.cid();
+                if direct_or_root.contains(&fingerprint(&c.hash().to_bytes())) {
+                    continue;
                 }
-                Ok(each(*b.cid(), root))
-            })?;
-            if flow.is_break() {
-                return Ok(());
+                if each(c, root).is_break() {
+                    return Ok(());
+                }
             }
+            visited = walk.into_visited();
         }
         Ok(())
     }
@@ -435,24 +399,15 @@ impl Node {
     /// The blocks of a DAG that are missing or corrupt, with why; empty when
     /// the DAG is complete (`pin verify`).
     pub fn verify_dag(&self, root: &Cid) -> Vec<(Cid, String)> {
-        let bs = self.repo().blockstore();
-        let mut bad = Vec::new();
-        let mut seen = HashSet::new();
-        let mut stack = vec![*root];
-        while let Some(cid) = stack.pop() {
-            if !seen.insert(fingerprint(&cid)) {
-                continue;
-            }
-            match bs.get(&cid) {
-                Ok(Some(b)) => match links_of(&b) {
-                    Ok(l) => stack.extend(l.into_iter().rev()),
-                    Err(e) => bad.push((cid, e.to_string())),
-                },
-                Ok(None) => bad.push((cid, format!("ipld: could not find {cid}"))),
-                Err(e) => bad.push((cid, e.to_string())),
-            }
-        }
-        bad
+        let src = NodeSource::new(self.repo().blockstore());
+        let opts = WalkOptions { keep_going: true, ..walk_opts(Dedup::Block) };
+        DagWalker::new(&src, *root, opts)
+            .filter_map(Result::err)
+            .map(|e| match e {
+                WalkError::Source { cid, err } => (*cid, err.to_string()),
+                e => (*e.cid(), e.to_string()),
+            })
+            .collect()
     }
 }
 
@@ -460,6 +415,7 @@ impl Node {
 mod tests {
     use super::*;
     use crate::DagPutOptions;
+    use rubo_types::{codec, hash};
 
     fn node() -> (tempfile::TempDir, Node) {
         let dir = tempfile::tempdir().unwrap();

@@ -2,7 +2,8 @@
 //!
 //! - [`cid`]: CIDs and multihashes, strict parsing, any-base formatting.
 //! - [`hash`]: multihash functions (go-multihash names), Kubo's allowlist.
-//! - [`multibase`], [`codec`]: names as Kubo spells them.
+//! - [`multibase`]: go-multibase's codec and names; [`codec`]: names as Kubo spells them.
+//! - [`go`]: Go's integer parsing and quoting, as Kubo's inputs and messages use them.
 //! - [`block`]: bytes bound to a verified CID; codec validation.
 //! - [`dagpb`], [`cbor`], [`pb`]: bounded decoders for the IPLD wire formats.
 //!
@@ -13,6 +14,7 @@ pub mod cbor;
 pub mod cid;
 pub mod codec;
 pub mod dagpb;
+pub mod go;
 pub mod hash;
 pub mod multibase;
 pub mod pb;

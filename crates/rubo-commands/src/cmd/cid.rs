@@ -1,17 +1,17 @@
 //! `rubo cid`: convert and discover properties of CIDs (Kubo's `ipfs cid`).
 //!
-//! CID strings are decoded here as go-cid does it (through the go-multibase codec
-//! of [`crate::cmd::multibase`]), so that the same strings are accepted and the
-//! errors read as Kubo's, then held as [`rubo_types::Cid`].
+//! CID strings are decoded by rubo's one CID parser ([`rubo_types::parse_cid`],
+//! go-cid's rules and errors), encoded with go-multibase's codec
+//! ([`rubo_types::multibase`]).
 
 use crate::def::{Arg, ArgAction, Command};
-use rubo_types::cid::{cid_from_bytes, multihash_from_bytes};
-use rubo_types::{Cid, Version, codec, hash};
+use rubo_types::cid::{multihash_from_bytes, to_v0};
+use rubo_types::multibase::{self as mb, Encoder};
+use rubo_types::{Cid, Version, codec, go, hash, parse_cid};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::cmd::multibase::{self as mb, Encoder};
 use crate::output::{FnText, Output, Printer, STREAM_BUFFER, TextEncoder, typed};
 use crate::registry::{ArgKind, Ctx, Group, RepoUse, Spec, bool_opt, str_opt};
 use crate::{CmdError, Request};
@@ -234,8 +234,10 @@ fn sort_bases(list: &mut [CodeAndName]) {
 async fn bases_cmd(_ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     req.opts.flag("prefix")?;
     req.opts.flag("numeric")?;
-    let mut list: Vec<CodeAndName> =
-        mb::ENCODINGS.iter().map(|(c, n)| CodeAndName { code: i64::from(*c), name: (*n).to_string() }).collect();
+    let mut list: Vec<CodeAndName> = mb::BASES
+        .iter()
+        .map(|(b, n)| CodeAndName { code: i64::from(u32::from(b.code())), name: (*n).to_string() })
+        .collect();
     // Kubo sends Go's map order (random); the sorted order is as good.
     sort_bases(&mut list);
     Output::value(list)
@@ -362,7 +364,7 @@ async fn base32_cmd(_ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     }
     let opts = FormatOpts {
         fmt: "%s".into(),
-        new_base: Some(Encoder::new(i64::from(mb::BASE32)).map_err(CmdError::new)?),
+        new_base: Some(Encoder::new(i64::from(mb::BASE32)).map_err(|e| CmdError::new(e.to_string()))?),
         conv: Some(Conv::V1),
         new_codec: 0,
     };
@@ -373,14 +375,14 @@ async fn base32_cmd(_ctx: Ctx, req: Request) -> Result<Output, CmdError> {
 fn format_opts(req: &Request) -> Result<FormatOpts, CmdError> {
     let fmt = req.opts.str("f").unwrap_or("%s");
     if !fmt.contains('%') {
-        return Err(CmdError::client(format!("invalid format string: {}", mb::go_quote(fmt.as_bytes()))));
+        return Err(CmdError::client(format!("invalid format string: {}", go::quote(fmt.as_bytes()))));
     }
     let codec_str = req.opts.str("mc").unwrap_or("");
     let new_codec = if codec_str.is_empty() {
         0
     } else {
         codec::parse_multicodec(codec_str)
-            .ok_or_else(|| CmdError::client(format!("unknown multicodec: {}", mb::go_quote(codec_str.as_bytes()))))?
+            .ok_or_else(|| CmdError::client(format!("unknown multicodec: {}", go::quote(codec_str.as_bytes()))))?
     };
     let base_str = req.opts.str("b").unwrap_or("");
     let conv = match req.opts.str("v").unwrap_or("") {
@@ -398,10 +400,14 @@ fn format_opts(req: &Request) -> Result<FormatOpts, CmdError> {
         }
         "1" => Some(Conv::V1),
         v => {
-            return Err(CmdError::client(format!("invalid cid version: {}", mb::go_quote(v.as_bytes()))));
+            return Err(CmdError::client(format!("invalid cid version: {}", go::quote(v.as_bytes()))));
         }
     };
-    let new_base = if base_str.is_empty() { None } else { Some(Encoder::by_name(base_str).map_err(CmdError::client)?) };
+    let new_base = if base_str.is_empty() {
+        None
+    } else {
+        Some(Encoder::by_name(base_str).map_err(|e| CmdError::client(e.to_string()))?)
+    };
     Ok(FormatOpts { fmt: fmt.to_string(), new_base, conv, new_codec })
 }
 
@@ -428,10 +434,10 @@ fn stream_cids(args: Vec<String>, opts: FormatOpts) -> Output {
 /// command; every other problem is the entry's `ErrorMsg`.
 fn format_entry(s: &str, opts: &FormatOpts) -> Result<CidFormatRes, String> {
     let mut res = CidFormatRes { cid_str: s.to_string(), ..Default::default() };
-    let mut c = match decode_cid(s) {
+    let mut c = match parse_cid(s) {
         Ok(c) => c,
         Err(e) => {
-            res.error_msg = e;
+            res.error_msg = e.to_string();
             return Ok(res);
         }
     };
@@ -440,10 +446,10 @@ fn format_entry(s: &str, opts: &FormatOpts) -> Result<CidFormatRes, String> {
     }
     match opts.conv {
         Some(Conv::V1) => c = Cid::new_v1(c.codec(), *c.hash()),
-        Some(Conv::V0) => match to_cid_v0(&c) {
+        Some(Conv::V0) => match to_v0(&c) {
             Ok(v0) => c = v0,
             Err(e) => {
-                res.error_msg = e;
+                res.error_msg = e.to_string();
                 return Ok(res);
             }
         },
@@ -462,19 +468,6 @@ fn format_entry(s: &str, opts: &FormatOpts) -> Result<CidFormatRes, String> {
     Ok(res)
 }
 
-/// Kubo's `toCidV0`. Kubo panics on a dag-pb CID whose hash is not a 32-byte
-/// sha2-256 (`NewCidV0`); rubo reports the panic's message for that entry.
-fn to_cid_v0(c: &Cid) -> Result<Cid, String> {
-    if c.codec() != codec::DAG_PB {
-        return Err("can't convert non-dag-pb nodes to cidv0".into());
-    }
-    let mh = c.hash();
-    if mh.code() != hash::SHA2_256 || mh.size() != 32 {
-        return Err(format!("invalid cid: invalid hash for cidv0 {}-{}", mh.code(), mh.size()));
-    }
-    Cid::new_v0(*mh).map_err(|e| format!("invalid cid: {e}"))
-}
-
 /// go-cid's `ExtractEncoding` (its first *byte*), -1 when there is none.
 fn extract_encoding(s: &str) -> i64 {
     let b = s.as_bytes();
@@ -485,7 +478,7 @@ fn extract_encoding(s: &str) -> i64 {
         return i64::from(mb::BASE58BTC);
     }
     let code = i64::from(b[0]);
-    if mb::name_of(code).is_some() { code } else { -1 }
+    if mb::name_of_code(code).is_some() { code } else { -1 }
 }
 
 /// Kubo's text output of `cid format`/`base32`: results on stdout, per-entry
@@ -522,7 +515,7 @@ enum FmtError {
 /// go-cidutil's `Format`: `fmt` is read byte by byte; output is bytes, as `%B`
 /// and `%M`/`%D`/`%S` of base256emoji give partial UTF-8 in Go too.
 fn format_cid(fmt: &[u8], base: i64, c: &Cid) -> Result<Vec<u8>, FmtError> {
-    let enc = Encoder::new(base).map_err(FmtError::Other)?;
+    let enc = Encoder::new(base).map_err(|e| FmtError::Other(e.to_string()))?;
     let version = match c.version() {
         Version::V0 => 0,
         Version::V1 => 1,
@@ -547,7 +540,7 @@ fn format_cid(fmt: &[u8], base: i64, c: &Cid) -> Result<Vec<u8>, FmtError> {
         };
         match verb {
             b'%' => out.push(b'%'),
-            b'b' => out.extend_from_slice(mb::name_of(base).unwrap_or_default().as_bytes()),
+            b'b' => out.extend_from_slice(mb::name_of_code(base).unwrap_or_default().as_bytes()),
             // Go writes byte(base): base256emoji's 0x1F680 gives 0x80.
             b'B' => out.push(base as u8),
             b'v' => out.extend_from_slice(format!("cidv{version}").as_bytes()),
@@ -590,97 +583,6 @@ fn codec_to_string(code: u64) -> String {
 /// cidutil's `hashToString`.
 fn hash_to_string(code: u64) -> String {
     hash::name_of(code).unwrap_or_else(|| format!("hash?{code}"))
-}
-
-// ---------------------------------------------------------------------------
-// Decoding CID strings as go-cid does.
-
-/// go-cid's `Decode`, with its error texts.
-fn decode_cid(s: &str) -> Result<Cid, String> {
-    let b = s.as_bytes();
-    if b.len() < 2 {
-        return Err("invalid cid: cid too short".into());
-    }
-    if b.len() == 46 && b.starts_with(b"Qm") {
-        let data = mb::base58btc_decode(b).map_err(|_| "invalid cid: input isn't valid multihash".to_string())?;
-        let (code, len) = mh_cast(&data).map_err(|e| format!("invalid cid: {e}"))?;
-        if code != hash::SHA2_256 || len != 32 {
-            return Err(format!("invalid cid: invalid hash for cidv0 {code}-{len}"));
-        }
-        return cid_from_bytes(&data).map_err(|e| e.to_string());
-    }
-    let (_, data) = mb::decode(b).map_err(|e| format!("invalid cid: {e}"))?;
-    let used = cid_len(&data).map_err(|e| format!("invalid cid: invalid cid: {e}"))?;
-    if used != data.len() {
-        return Err("invalid cid: trailing bytes in data buffer passed to cid Cast".into());
-    }
-    // rubo's own parser agrees on everything go-cid accepts, except digests over
-    // 128 bytes, which rubo does not hold.
-    cid_from_bytes(&data).map_err(|e| e.to_string())
-}
-
-/// go-varint's `FromUvarint`: the value and its length.
-fn uvarint(b: &[u8]) -> Result<(u64, usize), String> {
-    let mut x: u64 = 0;
-    let mut s = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if (i == 8 && c >= 0x80) || i >= 9 {
-            return Err("varints larger than uint63 not supported".into());
-        }
-        if c < 0x80 {
-            if c == 0 && s > 0 {
-                return Err("varint not minimally encoded".into());
-            }
-            return Ok((x | (u64::from(c) << s), i + 1));
-        }
-        x |= u64::from(c & 0x7f) << s;
-        s += 7;
-    }
-    Err("varints malformed, could not reach the end".into())
-}
-
-/// go-multihash's `readMultihashFromBuf`: length read, code, digest length.
-fn mh_read(b: &[u8]) -> Result<(usize, u64, usize), String> {
-    if b.len() < 2 {
-        return Err("multihash too short. must be >= 2 bytes".into());
-    }
-    let (code, n1) = uvarint(b)?;
-    let (len, n2) = uvarint(&b[n1..])?;
-    if len > i32::MAX as u64 {
-        return Err("digest too long, supporting only <= 2^31-1".into());
-    }
-    let len = len as usize;
-    if len > b.len() - n1 - n2 {
-        return Err("length greater than remaining number of bytes in buffer".into());
-    }
-    Ok((n1 + n2 + len, code, len))
-}
-
-/// go-multihash's `Cast`: the whole buffer is one multihash. Code and digest length.
-fn mh_cast(b: &[u8]) -> Result<(u64, usize), String> {
-    let (used, code, len) = mh_read(b)?;
-    if used != b.len() {
-        return Err(format!("multihash length inconsistent: expected {len}; got {used}"));
-    }
-    Ok((code, len))
-}
-
-/// go-cid's `CidFromBytes`: how many bytes the CID at the front takes.
-fn cid_len(data: &[u8]) -> Result<usize, String> {
-    if data.len() > 2 && data[0] == 0x12 && data[1] == 32 {
-        if data.len() < 34 {
-            return Err("not enough bytes for cid v0".into());
-        }
-        mh_cast(&data[..34])?;
-        return Ok(34);
-    }
-    let (version, n) = uvarint(data)?;
-    if version != 1 {
-        return Err(format!("expected 1 as the cid version number, got: {version}"));
-    }
-    let (_, cn) = uvarint(&data[n..])?;
-    let (mhn, _, _) = mh_read(&data[n + cn..])?;
-    Ok(n + cn + mhn)
 }
 
 // ---------------------------------------------------------------------------
@@ -733,7 +635,7 @@ async fn inspect_cmd(_ctx: Ctx, req: Request) -> Result<Output, CmdError> {
 }
 
 fn inspect(s: &str) -> InspectRes {
-    let c = match decode_cid(s) {
+    let c = match parse_cid(s) {
         Ok(c) => c,
         Err(e) => {
             let mut msg = format!("invalid CID: {e}");
@@ -755,7 +657,7 @@ fn inspect(s: &str) -> InspectRes {
                 .and_then(char::from_u32)
                 .unwrap_or(char::REPLACEMENT_CHARACTER)
                 .to_string(),
-            name: mb::name_of(code).unwrap_or_default().to_string(),
+            name: mb::name_of_code(code).unwrap_or_default().to_string(),
         }
     };
     let mh = c.hash();
@@ -781,7 +683,7 @@ fn inspect(s: &str) -> InspectRes {
             length: i64::from(mh.size()),
             digest: hex::encode(mh.digest()),
         },
-        cid_v0: match to_cid_v0(&c) {
+        cid_v0: match to_v0(&c) {
             Ok(v0) => v0.to_string(),
             Err(_) => String::new(),
         },
@@ -797,7 +699,6 @@ fn peer_id_cid(s: &str) -> Option<String> {
         return None;
     }
     let bytes = mb::base58btc_decode(s.as_bytes()).ok()?;
-    mh_cast(&bytes).ok()?;
     let mh = multihash_from_bytes(&bytes).ok()?;
     let c = Cid::new_v1(codec::LIBP2P_KEY, mh);
     let e = Encoder::new(i64::from(mb::BASE36)).ok()?;
@@ -845,6 +746,11 @@ mod tests {
     use super::*;
 
     const V0: &str = "QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR";
+
+    /// go-cid's `Decode`, errors as text.
+    fn decode_cid(s: &str) -> Result<Cid, String> {
+        parse_cid(s).map_err(|e| e.to_string())
+    }
     const V1: &str = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
 
     fn fmt(f: &str, base: i64, cid: &str) -> Result<String, FmtError> {
@@ -1052,8 +958,10 @@ mod tests {
 
     #[test]
     fn lists() {
-        let mut l: Vec<CodeAndName> =
-            mb::ENCODINGS.iter().map(|(c, n)| CodeAndName { code: i64::from(*c), name: (*n).into() }).collect();
+        let mut l: Vec<CodeAndName> = mb::BASES
+            .iter()
+            .map(|(b, n)| CodeAndName { code: i64::from(u32::from(b.code())), name: (*n).into() })
+            .collect();
         sort_bases(&mut l);
         let names: Vec<&str> = l.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(&names[..4], ["identity", "base2", "base32", "base32upper"]);

@@ -92,7 +92,8 @@ fn encode_peer(peer: &libp2p_identity::PeerId, base: Option<&str>) -> Result<Str
         Some(name) => {
             let b = rubo_types::multibase::by_name(name)
                 .ok_or_else(|| CmdError::client(format!("unsupported multibase encoding: {name}")))?;
-            let mh = rubo_types::cid::multihash_from_bytes(&peer.to_bytes())?;
+            let mh =
+                rubo_types::cid::multihash_from_bytes(&peer.to_bytes()).map_err(|e| CmdError::new(e.to_string()))?;
             let cid = Cid::new_v1(codec::LIBP2P_KEY, mh);
             Ok(rubo_types::cid::cid_to_string(&cid, b)?)
         }

@@ -379,10 +379,8 @@ impl<'a> Lexer<'a> {
 fn parse_number(text: &str) -> Result<Tok, CodecError> {
     let is_int = text.bytes().enumerate().all(|(i, b)| b.is_ascii_digit() || (i == 0 && b == b'-'));
     if is_int && text.bytes().any(|b| b.is_ascii_digit()) {
-        return text
-            .parse::<i64>()
-            .map(Tok::Int)
-            .map_err(|_| invalid(format!("strconv.ParseInt: parsing {text:?}: value out of range")));
+        // Digits only (the lexer's grammar): the one failure left is the range.
+        return rubo_types::go::parse_int(text, 10, 64).map(Tok::Int).map_err(|e| invalid(e.to_string()));
     }
     match text.parse::<f64>() {
         Ok(f) if f.is_finite() => Ok(Tok::Float(f)),

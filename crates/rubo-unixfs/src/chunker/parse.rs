@@ -1,7 +1,5 @@
 //! Chunker strings: boxo's `FromString` (chunker/parse.go), errors included.
 
-use std::fmt;
-
 use super::{CHUNK_SIZE_LIMIT, ChunkerSpec, DEFAULT_BLOCK_SIZE};
 
 /// Why a chunker string was refused; the messages are boxo's.
@@ -38,14 +36,7 @@ pub enum ChunkerError {
 }
 
 /// Go's `*strconv.NumError` from `strconv.Atoi`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("strconv.Atoi: parsing {}: {}", go_quote(.input), if *.out_of_range { "value out of range" } else { "invalid syntax" })]
-pub struct AtoiError {
-    /// The text that was parsed.
-    pub input: String,
-    /// `ErrRange` rather than `ErrSyntax`.
-    pub out_of_range: bool,
-}
+pub use rubo_types::go::NumError as AtoiError;
 
 pub(super) fn parse(s: &str) -> Result<ChunkerSpec, ChunkerError> {
     if s.is_empty() || s == "default" {
@@ -126,83 +117,9 @@ fn bounded(n: i64) -> Result<usize, ChunkerError> {
     usize::try_from(n).ok().filter(|&n| n <= CHUNK_SIZE_LIMIT).ok_or(ChunkerError::SizeMax)
 }
 
-/// Go's `strconv.Atoi` on a 64-bit platform: optional sign, decimal digits
-/// only, first error found left to right.
-pub(super) fn atoi(s: &str) -> Result<i64, AtoiError> {
-    let err = |out_of_range| AtoiError { input: s.to_string(), out_of_range };
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'+') => (false, &s[1..]),
-        Some(b'-') => (true, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() {
-        return Err(err(false));
-    }
-    // ParseUint with base 10, bitSize 64.
-    const CUTOFF: u64 = u64::MAX / 10 + 1;
-    let mut n: u64 = 0;
-    for c in digits.bytes() {
-        if !c.is_ascii_digit() {
-            return Err(err(false));
-        }
-        if n >= CUTOFF {
-            return Err(err(true));
-        }
-        n = match (n * 10).checked_add(u64::from(c - b'0')) {
-            Some(n) => n,
-            None => return Err(err(true)),
-        };
-    }
-    // ParseInt's range check.
-    const LIMIT: u64 = 1 << 63;
-    match (neg, n) {
-        (false, n) if n >= LIMIT => Err(err(true)),
-        (true, n) if n > LIMIT => Err(err(true)),
-        (false, n) => Ok(n as i64),
-        (true, n) => Ok((n as i64).wrapping_neg()),
-    }
-}
-
-/// Go's `strconv.Quote` (printability of non-ASCII approximated).
-fn go_quote(s: &str) -> impl fmt::Display + '_ {
-    struct Quoted<'a>(&'a str);
-    impl fmt::Display for Quoted<'_> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            use fmt::Write;
-            f.write_char('"')?;
-            for c in self.0.chars() {
-                match c {
-                    '"' | '\\' => write!(f, "\\{c}")?,
-                    '\x07' => f.write_str("\\a")?,
-                    '\x08' => f.write_str("\\b")?,
-                    '\x0c' => f.write_str("\\f")?,
-                    '\n' => f.write_str("\\n")?,
-                    '\r' => f.write_str("\\r")?,
-                    '\t' => f.write_str("\\t")?,
-                    '\x0b' => f.write_str("\\v")?,
-                    c if go_printable(c) => f.write_char(c)?,
-                    c if (c as u32) < 0x80 => write!(f, "\\x{:02x}", c as u32)?,
-                    c if (c as u32) < 0x10000 => write!(f, "\\u{:04x}", c as u32)?,
-                    c => write!(f, "\\U{:08x}", c as u32)?,
-                }
-            }
-            f.write_char('"')
-        }
-    }
-    Quoted(s)
-}
-
-/// Go's `strconv.IsPrint`, approximately: no controls, no spaces but ' ', no
-/// common invisible format characters, no private use.
-fn go_printable(c: char) -> bool {
-    if c.is_ascii() {
-        return (' '..='~').contains(&c);
-    }
-    !(c.is_control()
-        || c.is_whitespace()
-        || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
-        || ('\u{e000}'..='\u{f8ff}').contains(&c)
-        || c >= '\u{f0000}')
+/// Go's `strconv.Atoi` on a 64-bit platform.
+fn atoi(s: &str) -> Result<i64, AtoiError> {
+    rubo_types::go::atoi(s)
 }
 
 #[cfg(test)]
@@ -217,26 +134,20 @@ mod tests {
         assert_eq!(atoi("9223372036854775807"), Ok(i64::MAX));
         assert_eq!(atoi("-9223372036854775808"), Ok(i64::MIN));
         assert_eq!(atoi("00000000000000000000000001"), Ok(1));
-        let range = |s: &str| Err(AtoiError { input: s.into(), out_of_range: true });
-        let syntax = |s: &str| Err(AtoiError { input: s.into(), out_of_range: false });
-        assert_eq!(atoi("9223372036854775808"), range("9223372036854775808"));
-        assert_eq!(atoi("-9223372036854775809"), range("-9223372036854775809"));
-        assert_eq!(atoi("18446744073709551616"), range("18446744073709551616"));
+        let err = |s: &str| atoi(s).map_err(|e| e.to_string());
+        let range =
+            |s: &str| Err(format!("strconv.Atoi: parsing {}: value out of range", rubo_types::go::quote(s.as_bytes())));
+        let syntax =
+            |s: &str| Err(format!("strconv.Atoi: parsing {}: invalid syntax", rubo_types::go::quote(s.as_bytes())));
+        assert_eq!(err("9223372036854775808"), range("9223372036854775808"));
+        assert_eq!(err("-9223372036854775809"), range("-9223372036854775809"));
+        assert_eq!(err("18446744073709551616"), range("18446744073709551616"));
         // Overflow is noticed before the bad character that follows.
-        assert_eq!(atoi("99999999999999999999x"), range("99999999999999999999x"));
-        assert_eq!(atoi("9x9999999999999999999"), syntax("9x9999999999999999999"));
+        assert_eq!(err("99999999999999999999x"), range("99999999999999999999x"));
+        assert_eq!(err("9x9999999999999999999"), syntax("9x9999999999999999999"));
         for s in ["", "+", "-", " 1", "1 ", "0x10", "1_000", "1e3", "١"] {
-            assert_eq!(atoi(s), syntax(s), "{s:?}");
+            assert_eq!(err(s), syntax(s), "{s:?}");
         }
-    }
-
-    #[test]
-    fn quote_like_go() {
-        let q = |s: &str| go_quote(s).to_string();
-        assert_eq!(q("abc"), r#""abc""#);
-        assert_eq!(q("a\"b\\c\t\n\x01\x7f"), r#""a\"b\\c\t\n\x01\x7f""#);
-        assert_eq!(q("é"), "\"é\"");
-        assert_eq!(q("\u{a0}\u{feff}"), r#""\u00a0\ufeff""#);
-        assert_eq!(q("\u{f0000}"), r#""\U000f0000""#);
+        assert_eq!(err("\u{a0}"), Err(r#"strconv.Atoi: parsing "\u00a0": invalid syntax"#.to_string()));
     }
 }
