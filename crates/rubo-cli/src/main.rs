@@ -98,14 +98,24 @@ fn repo_path(m: &clap::ArgMatches) -> PathBuf {
     home.join(".rubo")
 }
 
+/// Logs to stderr at `RUST_LOG` (or `-D`: debug), changeable at run time
+/// through `rubo log level`.
 fn init_logging(debug: bool) {
+    use tracing_subscriber::prelude::*;
     let filter = if debug {
         tracing_subscriber::EnvFilter::new("debug")
     } else {
         tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"))
     };
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    if tracing_subscriber::registry().with(filter).with(fmt).try_init().is_ok() {
+        rubo_commands::logctl::register(move |directive| {
+            let f = tracing_subscriber::EnvFilter::try_new(directive).map_err(|e| e.to_string())?;
+            handle.reload(f).map_err(|e| e.to_string())
+        });
+    }
 }
 
 /// Set when a write to stdout or stderr found the pipe closed.

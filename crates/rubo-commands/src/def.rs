@@ -170,7 +170,7 @@ impl Arg {
             .cloned()
             .chain(self.short.map(String::from))
             .chain(self.aliases.iter().cloned())
-            .chain(std::iter::once(self.id.clone()))
+            .chain(self.long.is_none().then(|| self.id.clone()))
     }
 
     /// The clap form.

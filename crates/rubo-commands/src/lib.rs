@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub(crate) mod gotime;
 pub mod input;
+pub mod logctl;
 pub mod output;
 pub mod registry;
 pub mod request;

@@ -128,10 +128,12 @@ fn all_specs() -> Vec<Spec> {
     v.extend(crate::cmd::get::specs());
     v.extend(crate::cmd::id::specs());
     v.extend(crate::cmd::init::specs());
+    v.extend(crate::cmd::misc::specs());
     v.extend(crate::cmd::multibase::specs());
     v.extend(crate::cmd::pin::specs());
     v.extend(crate::cmd::refs::specs());
     v.extend(crate::cmd::repo::specs());
+    v.extend(crate::cmd::swarm::specs());
     v.extend(crate::cmd::unixfs::specs());
     v.extend(crate::cmd::version::specs());
     v
@@ -145,9 +147,11 @@ fn all_groups() -> Vec<Group> {
     v.extend(crate::cmd::config::groups());
     v.extend(crate::cmd::dag::groups());
     v.extend(crate::cmd::files::groups());
+    v.extend(crate::cmd::misc::groups());
     v.extend(crate::cmd::multibase::groups());
     v.extend(crate::cmd::pin::groups());
     v.extend(crate::cmd::repo::groups());
+    v.extend(crate::cmd::swarm::groups());
     v
 }
 

@@ -54,7 +54,7 @@ impl BlockApi {
         if !opts.allow_big && data.len() > BLOCK_SIZE_LIMIT {
             return Err(NodeError::InvalidInput(BIG_BLOCK_ERROR.into()));
         }
-        let bs = self.node.repo().blockstore();
+        let bs = self.node.blockstore();
         if !hash::is_allowed(opts.hash) {
             return Err(hash::HashError::NotAllowed.into());
         }
@@ -75,15 +75,15 @@ impl BlockApi {
         .await?
     }
 
-    /// A verified block from the local store.
+    /// A verified block: local, or fetched when online.
     pub async fn get(&self, cid: &Cid) -> Result<Block, NodeError> {
-        let bs = self.node.repo().blockstore();
+        let bs = self.node.blockstore();
         let c = *cid;
         let got = tokio::task::spawn_blocking(move || bs.get(&c)).await??;
         got.ok_or_else(|| NodeError::not_found(cid))
     }
 
-    /// Size of a local block (verified, so that stat never vouches for a corrupt one).
+    /// Size of a block (verified, so that stat never vouches for a corrupt one).
     pub async fn stat(&self, cid: &Cid) -> Result<BlockStat, NodeError> {
         let b = self.get(cid).await?;
         Ok(BlockStat { cid: *cid, size: b.len() as u64 })

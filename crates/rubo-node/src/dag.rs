@@ -183,7 +183,7 @@ fn codec_of(code: u64) -> Result<Codec, NodeError> {
 impl DagApi {
     /// The node's blocks as a [`BlockSource`].
     pub fn source(&self) -> NodeSource {
-        NodeSource::new(self.node.repo().blockstore())
+        NodeSource::new(self.node.blockstore())
     }
 
     /// Decodes `data` with the input codec, encodes it with the store codec
@@ -202,7 +202,7 @@ impl DagApi {
         }
         let block = Block::encode(bytes, opts.store_codec, opts.hash, None, Version::V1)?;
         let _gc = self.node.gc_read();
-        self.node.repo().blockstore().put(&block)?;
+        self.node.blockstore().put(&block)?;
         if opts.pin {
             self.node.pin().add_recursive_trusted(block.cid(), "")?;
         }
@@ -316,7 +316,7 @@ impl DagApi {
         let max = if opts.allow_big { MAX_CAR_SECTION } else { BLOCK_SIZE_LIMIT };
         let mut blocks = 0u64;
         let mut bytes = 0u64;
-        let mut writer = BlockWriter::new(self.node.repo().blockstore());
+        let mut writer = BlockWriter::new(self.node.blockstore());
         let mut last_report = std::time::Instant::now();
         // A pipeline: this thread stores, one reads and frames sections, and
         // a few hash them (hashing is most of the work of an import).

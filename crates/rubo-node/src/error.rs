@@ -44,7 +44,7 @@ pub enum NodeError {
     #[error(transparent)]
     Repo(#[from] RepoError),
     #[error(transparent)]
-    Blockstore(#[from] BlockstoreError),
+    Blockstore(BlockstoreError),
     #[error(transparent)]
     Datastore(#[from] DatastoreError),
     #[error(transparent)]
@@ -60,6 +60,9 @@ pub enum NodeError {
     /// Another error with what was being done in front, its kind kept.
     #[error("{context}: {source}")]
     Context { context: String, source: Box<NodeError> },
+    /// A command that needs the network, on an offline node.
+    #[error("{0}")]
+    Offline(String),
 }
 
 /// Whether a config error is the caller's (a bad key, value or profile) or
@@ -74,7 +77,9 @@ fn config_kind(e: &ConfigError) -> ErrorKind {
 impl NodeError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::InvalidInput(_) | Self::Cid(_) | Self::Hash(_) | Self::Block(_) => ErrorKind::Client,
+            Self::InvalidInput(_) | Self::Cid(_) | Self::Hash(_) | Self::Block(_) | Self::Offline(_) => {
+                ErrorKind::Client
+            }
             Self::BlockNotFound(_) | Self::Missing(_) => ErrorKind::NotFound,
             Self::Timeout(_) => ErrorKind::Timeout,
             Self::Config(e) | Self::Repo(RepoError::Config(e)) => config_kind(e),
@@ -103,8 +108,22 @@ impl NodeError {
             Err(err) => err,
         };
         match err.downcast::<BlockstoreError>() {
-            Ok(e) => Self::Blockstore(*e),
+            Ok(e) => Self::from(*e),
             Err(err) => Self::Internal(format!("cannot read block {cid}: {err}")),
+        }
+    }
+}
+
+impl From<BlockstoreError> for NodeError {
+    fn from(e: BlockstoreError) -> Self {
+        // The block service passes the network's errors through the store
+        // interface: give them back their own kind (a timeout stays one).
+        match e {
+            BlockstoreError::Other(inner) => match inner.downcast::<NodeError>() {
+                Ok(n) => *n,
+                Err(other) => Self::Blockstore(BlockstoreError::Other(other)),
+            },
+            e => Self::Blockstore(e),
         }
     }
 }

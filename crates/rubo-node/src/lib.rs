@@ -7,11 +7,13 @@
 //! async HTTP server.
 
 mod block;
+pub mod blocks;
 pub mod dag;
 mod error;
 pub mod gc;
 pub mod get;
 mod mfs;
+pub mod net;
 pub mod path;
 pub mod pins;
 mod repo_api;
@@ -37,6 +39,7 @@ pub use unixfs::{AddEntries, AddEvent, AddOptions, LsEntry, LsKind, UnixfsApi};
 /// Bounded: a slow consumer slows the producer, never grows memory.
 pub const STREAM_BUFFER: usize = 64;
 pub use repo_api::{RepoApi, RepoStat, VerifyEvent, version_string};
+pub use rubo_net;
 pub use rubo_repo::{self, LockMode, Repo};
 pub use rubo_types;
 
@@ -61,12 +64,22 @@ struct Inner {
     /// datastore key). Per node: two nodes in one process do not wait on
     /// each other; the repo lock keeps two processes off one repo.
     mfs: std::sync::Mutex<()>,
+    /// The network, once online (a daemon); only its actor owns the Swarm.
+    net: std::sync::OnceLock<rubo_net::NetHandle>,
+    net_task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Whether a daemon runs this node (`rubo shutdown` may stop it).
+    daemon: std::sync::atomic::AtomicBool,
+    shutdown: tokio::sync::Notify,
+    /// Where missing blocks come from, once online.
+    exchange: std::sync::OnceLock<(Arc<dyn blocks::Exchange>, tokio::runtime::Handle)>,
 }
 
 /// A node over an open repo. Clones share it.
 #[derive(Clone)]
 pub struct Node {
     inner: Arc<Inner>,
+    /// This handle never uses the network (`--offline` on an online node).
+    offline: bool,
 }
 
 impl Node {
@@ -87,11 +100,50 @@ impl Node {
     }
 
     pub fn from_repo(repo: Repo) -> Self {
-        Self { inner: Arc::new(Inner { repo, gc: std::sync::RwLock::new(()), mfs: std::sync::Mutex::new(()) }) }
+        Self {
+            inner: Arc::new(Inner {
+                repo,
+                gc: std::sync::RwLock::new(()),
+                mfs: std::sync::Mutex::new(()),
+                net: std::sync::OnceLock::new(),
+                net_task: std::sync::Mutex::new(None),
+                daemon: std::sync::atomic::AtomicBool::new(false),
+                shutdown: tokio::sync::Notify::new(),
+                exchange: std::sync::OnceLock::new(),
+            }),
+            offline: false,
+        }
     }
 
     pub fn repo(&self) -> &Repo {
         &self.inner.repo
+    }
+
+    /// A view of this node that never touches the network: a block that is
+    /// not local is an error at once (Kubo's `--offline` on a running daemon).
+    pub fn offline(&self) -> Self {
+        Self { inner: self.inner.clone(), offline: true }
+    }
+
+    /// Whether this view may fetch from the network.
+    pub fn fetches(&self) -> bool {
+        !self.offline && self.inner.exchange.get().is_some()
+    }
+
+    /// Where missing blocks come from, from now on (the daemon sets Bitswap).
+    pub fn set_exchange(&self, ex: Arc<dyn blocks::Exchange>, rt: tokio::runtime::Handle) -> Result<(), NodeError> {
+        self.inner.exchange.set((ex, rt)).map_err(|_| NodeError::Internal("the exchange is already set".into()))
+    }
+
+    /// The block service: what every reader of the node reads blocks through
+    /// (local first, then the network unless offline). GC and repo
+    /// statistics use `repo().blockstore()`: they must see only what is here.
+    pub fn blockstore(&self) -> Arc<dyn rubo_repo::Blockstore> {
+        let local = self.inner.repo.blockstore();
+        match (self.offline, self.inner.exchange.get()) {
+            (false, Some((ex, rt))) => Arc::new(blocks::BlockService::new(local, Some((ex.clone(), rt.clone())))),
+            _ => local,
+        }
     }
 
     pub fn block(&self) -> BlockApi {

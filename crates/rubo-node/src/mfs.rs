@@ -242,7 +242,7 @@ impl FilesApi {
     /// otherwise they stay in memory.
     fn mfs(&self, writing: bool) -> Result<(Mfs<NodeStore>, Option<bool>), NodeError> {
         let (config, raw) = self.settings()?;
-        let bs = self.node.repo().blockstore();
+        let bs = self.node.blockstore();
         let store = if writing { NodeStore::new(bs) } else { NodeStore::reading(bs) };
         Ok((Mfs::new(store, config), raw))
     }
@@ -488,7 +488,7 @@ impl FilesApi {
             let empty = parse_cid(EMPTY_DIR)?;
             let new = new.unwrap_or(empty);
             let bad = |m: String| NodeError::InvalidInput(m);
-            match api.node.repo().blockstore().get(&new)? {
+            match api.node.blockstore().get(&new)? {
                 None if new == empty => {}
                 None => {
                     return Err(bad(format!(

@@ -97,7 +97,7 @@ impl PinApi {
     }
 
     fn src(&self) -> NodeSource {
-        NodeSource::new(self.node.repo().blockstore())
+        NodeSource::new(self.node.blockstore())
     }
 
     /// Every stored pin (recursive and direct), streamed from the datastore.
@@ -248,7 +248,7 @@ impl PinApi {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<(), NodeError> {
         let ds = self.ds()?;
-        let bs = self.node.repo().blockstore();
+        let bs = self.node.blockstore();
         if recursive {
             let mut n = 0u64;
             let mut bytes = 0u64;

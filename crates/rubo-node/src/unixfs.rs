@@ -102,9 +102,9 @@ impl UnixfsApi {
         rx
     }
 
-    /// A local block, or "not found" (no network yet).
+    /// A block through the block service, or "not found".
     pub(crate) fn get_block(&self, cid: &Cid) -> Result<Block, NodeError> {
-        let bs = self.node.repo().blockstore();
+        let bs = self.node.blockstore();
         bs.get(cid)?.ok_or_else(|| NodeError::not_found(cid))
     }
 
@@ -258,7 +258,7 @@ fn run_add(
 ) -> Result<(), NodeError> {
     // No GC between the first block written and the root pinned.
     let _gc = (!opts.only_hash).then(|| node.gc_read());
-    let store = node.repo().blockstore();
+    let store = node.blockstore();
     let pool = if opts.threads == 0 { HashPool::per_core() } else { HashPool::new(opts.threads) };
     let writer = RefCell::new(if opts.only_hash { None } else { Some(BlockWriter::new(store)) });
     // `Added` events wait here until their blocks are durable.

@@ -22,6 +22,10 @@ pub enum BlockstoreError {
     FlatFs(#[from] FlatFsError),
     #[error("block store lock poisoned")]
     Poisoned,
+    /// A failure of what stands behind a store (the network, for the node's
+    /// block service), kept whole so that its kind survives.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// One entry of a block store listing.

@@ -467,14 +467,16 @@ async fn export(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
     let path = one_path(&req, "root")?;
     let local_only = req.opts.flag("local-only")?;
-    // --local-only implies --offline (rubo has no network yet: it is).
+    // --local-only implies --offline: only what is here is exported.
     let offline = req.global.offline || local_only;
+    let node = if offline { node.offline() } else { node };
     // Resolve and check the root first: fail before any output.
     let root = {
         let node = node.clone();
         tokio::task::spawn_blocking(move || -> Result<Cid, NodeError> {
             let r = node.dag().resolve(&path)?;
-            if !node.repo().blockstore().has(&r.cid)? {
+            // Fetched now when online, so that a missing root fails before any output.
+            if node.blockstore().get(&r.cid)?.is_none() {
                 return Err(NodeError::not_found(&r.cid));
             }
             Ok(r.cid)

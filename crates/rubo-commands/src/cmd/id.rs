@@ -105,30 +105,65 @@ async fn run(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let base = req.opts.str("peerid-base");
     let me: &PrivateKey = node.repo().identity();
     let my_id = me.peer_id();
+    let b64 = |k: &libp2p_identity::PublicKey| base64::engine::general_purpose::STANDARD.encode(k.encode_protobuf());
     if let Some(arg) = req.args.first() {
         let peer = parse_peer(arg)?;
         if peer != my_id {
-            if !req.global.offline {
-                return Err(CmdError::new(
-                    "'rubo id' cannot query information on remote peers without a running daemon; \
-                     if you only want to convert --peerid-base, pass --offline option",
-                ));
-            }
+            let net = match node.net() {
+                Ok(n) => n.clone(),
+                Err(_) if req.global.offline => {
+                    return Output::value(IdOutput {
+                        id: encode_peer(&peer, base)?,
+                        public_key: String::new(),
+                        addresses: None,
+                        agent_version: String::new(),
+                        protocols: None,
+                    });
+                }
+                Err(_) => {
+                    return Err(CmdError::new(
+                        "'rubo id' cannot query information on remote peers without a running daemon; \
+                         if you only want to convert --peerid-base, pass --offline option",
+                    ));
+                }
+            };
+            // Kubo asks the peer itself (identify), connecting if needed.
+            let info = net.identify(peer).await.map_err(|e| CmdError::new(e.to_string()))?;
+            let mut addrs: Vec<String> = info.listen_addrs.iter().map(|a| format!("{a}/p2p/{peer}")).collect();
+            addrs.sort();
+            let mut protocols = info.protocols.clone();
+            protocols.sort();
             return Output::value(IdOutput {
                 id: encode_peer(&peer, base)?,
-                public_key: String::new(),
-                addresses: None,
-                agent_version: String::new(),
-                protocols: None,
+                public_key: b64(&info.public_key),
+                addresses: (!addrs.is_empty()).then_some(addrs),
+                agent_version: info.agent_version,
+                protocols: (!protocols.is_empty()).then_some(protocols),
             });
         }
     }
+    let (addresses, protocols) = match node.net() {
+        Ok(net) => {
+            let mut a: Vec<String> = net
+                .announced_addrs()
+                .await
+                .map_err(|e| CmdError::new(e.to_string()))?
+                .iter()
+                .map(|a| format!("{a}/p2p/{my_id}"))
+                .collect();
+            a.sort();
+            let mut p: Vec<String> = node.protocols().iter().map(|s| s.to_string()).collect();
+            p.sort();
+            (Some(a), Some(p))
+        }
+        Err(_) => (None, None),
+    };
     Output::value(IdOutput {
         id: encode_peer(&my_id, base)?,
-        public_key: base64::engine::general_purpose::STANDARD.encode(me.public().encode_protobuf()),
-        addresses: None,
+        public_key: b64(&me.public()),
+        addresses,
         agent_version: rubo_node::agent_version(),
-        protocols: None,
+        protocols,
     })
 }
 

@@ -1,0 +1,126 @@
+//! A `rubo daemon` child process for tests: started on a test-profile repo
+//! inside a private network namespace, ready once it prints "Daemon is
+//! ready", stopped with SIGTERM (killed if it does not stop).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use super::TestRepo;
+
+pub(crate) struct Daemon {
+    pub(crate) child: Child,
+    lines: Receiver<String>,
+    /// Every stdout line so far.
+    pub(crate) output: Vec<String>,
+    /// The API multiaddr from `$RUBO_PATH/api`.
+    pub(crate) api: String,
+}
+
+impl Daemon {
+    /// Starts `rubo daemon` with `args` on `repo` and waits until it is ready.
+    pub(crate) fn start(repo: &TestRepo, args: &[&str]) -> Self {
+        assert!(super::peers::isolated(), "daemons may only start inside a private network namespace");
+        let mut child = repo
+            .cmd(&[&["daemon"], args].concat())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start rubo daemon");
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, lines) = channel();
+        let tx2 = tx.clone();
+        std::thread::spawn(move || {
+            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        std::thread::spawn(move || {
+            for l in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx2.send(format!("stderr: {l}")).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut d = Self { child, lines, output: Vec::new(), api: String::new() };
+        d.wait_for("Daemon is ready", Duration::from_secs(60));
+        d.api = std::fs::read_to_string(repo.path().join("api")).expect("the api file exists once the daemon is ready");
+        d
+    }
+
+    /// Waits for an output line containing `what`; panics with the output so
+    /// far past `timeout` (an upper bound, never a delay).
+    pub(crate) fn wait_for(&mut self, what: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    self.output.push(l.clone());
+                    if l.contains(what) {
+                        return l;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    let _ = self.child.kill();
+                    panic!("daemon did not print {what:?} within {timeout:?}; output:\n{}", self.output.join("\n"));
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("daemon exited before printing {what:?}; output:\n{}", self.output.join("\n"));
+                }
+            }
+        }
+    }
+
+    /// The PeerID line's value.
+    pub(crate) fn peer_id(&self) -> String {
+        self.output
+            .iter()
+            .find_map(|l| l.strip_prefix("PeerID: "))
+            .map(str::to_string)
+            .expect("the daemon prints its PeerID")
+    }
+
+    /// Sends SIGTERM and waits for a clean exit; returns the exit status.
+    pub(crate) fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        self.wait_exit(Duration::from_secs(60))
+    }
+
+    /// Waits for the process to end (after `rubo shutdown`, a signal...).
+    pub(crate) fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                // Collect what it printed on the way out.
+                while let Ok(l) = self.lines.try_recv() {
+                    self.output.push(l);
+                }
+                return st;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("daemon did not exit within {timeout:?}; output:\n{}", self.output.join("\n"));
+            }
+            // Drain output while waiting; the receive timeout paces the loop.
+            if let Ok(l) = self.lines.recv_timeout(Duration::from_millis(50)) {
+                self.output.push(l);
+            }
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
