@@ -226,6 +226,8 @@ fn build_behaviour(config: &NetConfig, parsed: &Parsed, keypair: &Keypair) -> Re
             .with_agent_version(config.agent_version.clone())
             // We advertise exactly the announced set, kept as the swarm's external addresses.
             .with_hide_listen_addrs(true)
+            // The gate's address book is the one place dial addresses come from (and are filtered).
+            .with_cache_size(0)
             .with_push_listen_addr_updates(true),
     );
     let mdns = if config.mdns {
@@ -248,6 +250,7 @@ fn build_behaviour(config: &NetConfig, parsed: &Parsed, keypair: &Keypair) -> Re
         ping: ping::Behaviour::new(
             ping::Config::new().with_interval(config.ping_interval).with_timeout(config.ping_timeout),
         ),
+        pong: crate::ping::Responder,
         stream: libp2p_stream::Behaviour::new(),
         mdns: Toggle::from(mdns),
         kad: Toggle::from(None),

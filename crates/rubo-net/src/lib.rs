@@ -51,6 +51,7 @@ mod filter;
 mod guard;
 mod handle;
 mod peering;
+mod ping;
 mod transport;
 mod types;
 
