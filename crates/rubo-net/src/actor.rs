@@ -46,6 +46,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How long `start` waits for listeners to report their addresses.
 const LISTEN_WAIT: Duration = Duration::from_secs(10);
 
+type Reply<T> = oneshot::Sender<Result<T, NetError>>;
+
 struct Conn {
     remote: Multiaddr,
     direction: Direction,
@@ -106,9 +108,10 @@ struct Actor {
     protected: HashMap<PeerId, BTreeSet<String>>,
     peering: Peering,
 
-    pending_connects: HashMap<ConnectionId, (PeerId, oneshot::Sender<Result<PeerId, NetError>>)>,
-    pending_disconnects: Vec<(HashSet<ConnectionId>, oneshot::Sender<Result<(), NetError>>)>,
-    pending_identify: HashMap<PeerId, Vec<oneshot::Sender<Result<IdentifyInfo, NetError>>>>,
+    pending_connects: HashMap<ConnectionId, (PeerId, Reply<PeerId>)>,
+    /// Each waits for all of its connections to close.
+    pending_disconnects: Vec<(HashSet<ConnectionId>, Reply<()>)>,
+    pending_identify: HashMap<PeerId, Vec<Reply<IdentifyInfo>>>,
     pending_identify_count: usize,
 
     meter: Meter,

@@ -156,7 +156,8 @@ async fn flood(quic: bool, cap: usize, attempts: usize, per_attempt: Duration) -
     let rtts = honest.handle.ping(victim.id(), 3).await.expect("ping").collect().await.expect("rtt");
     assert_eq!(rtts.len(), 3);
 
-    let (opened, streams) = tokio::time::timeout(Duration::from_secs(120), attack).await.expect("attack ends").expect("task");
+    let (opened, streams) =
+        tokio::time::timeout(Duration::from_secs(120), attack).await.expect("attack ends").expect("task");
     let stats = victim.handle.resource_stats().await.expect("stats");
     drop(streams);
 

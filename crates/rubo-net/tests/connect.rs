@@ -115,11 +115,17 @@ async fn every_key_type_connects_to_an_ed25519_node() {
         let client = start(config(), key).await;
         for quic in [false, true] {
             client.handle.connect(server.addr(quic).await).await.unwrap_or_else(|e| panic!("{name} quic={quic}: {e}"));
+            // The dialer may see the connection before the listener does.
+            wait_for("server sees the client", || async { is_connected(&server.handle, id).await.then_some(()) }).await;
             let info = server.handle.identify(id).await.unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(info.public_key.to_peer_id(), id, "{name}");
             let rtts = client.handle.ping(server.id(), 1).await.expect("ping").collect().await.expect("rtt");
             assert_eq!(rtts.len(), 1);
             client.handle.disconnect(server.id()).await.expect("disconnect");
+            wait_for("server sees the disconnect", || async {
+                (!is_connected(&server.handle, id).await).then_some(())
+            })
+            .await;
         }
         client.stop().await;
     }
@@ -140,7 +146,9 @@ async fn noise_only_and_tls_only_peers_both_connect() {
         }
     }
     // Two peers with no security protocol in common do not connect.
-    let tls = start(rubo_net::NetConfig { security: vec![SecurityProtocol::Tls], ..config() }, Keypair::generate_ed25519()).await;
+    let tls =
+        start(rubo_net::NetConfig { security: vec![SecurityProtocol::Tls], ..config() }, Keypair::generate_ed25519())
+            .await;
     let noise =
         start(rubo_net::NetConfig { security: vec![SecurityProtocol::Noise], ..config() }, Keypair::generate_ed25519())
             .await;
@@ -155,10 +163,8 @@ async fn noise_only_and_tls_only_peers_both_connect() {
 async fn bootstrap_peers_are_dialled_at_start() {
     let a = start_default().await;
     let b = start_default().await;
-    let cfg = rubo_net::NetConfig {
-        bootstrap: vec![a.tcp().await.to_string(), b.addr(true).await.to_string()],
-        ..config()
-    };
+    let cfg =
+        rubo_net::NetConfig { bootstrap: vec![a.tcp().await.to_string(), b.addr(true).await.to_string()], ..config() };
     let c = start(cfg, Keypair::generate_ed25519()).await;
     for target in [a.id(), b.id()] {
         wait_for("bootstrap connection", || async { is_connected(&c.handle, target).await.then_some(()) }).await;
@@ -203,7 +209,10 @@ async fn announce_rules_shape_what_identify_advertises() {
     let mut l = listen.clone();
     l.sort();
     assert_eq!(announced, l);
-    assert!(listen.iter().all(|a| !a.to_string().contains("/tcp/0") && !a.to_string().contains("/udp/0/")), "ports resolved: {listen:?}");
+    assert!(
+        listen.iter().all(|a| !a.to_string().contains("/tcp/0") && !a.to_string().contains("/udp/0/")),
+        "ports resolved: {listen:?}"
+    );
 
     for n in [a, b, hidden_node, plain] {
         n.stop().await;

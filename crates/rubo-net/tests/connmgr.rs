@@ -107,7 +107,8 @@ async fn protect_api_shields_a_peer_and_type_none_never_trims() {
     assert!(z.handle.unprotect(others[0].id(), "dht").await.expect("unprotect"), "still protected by the other tag");
     assert!(!z.handle.unprotect(others[0].id(), "bitswap-session").await.expect("unprotect"));
 
-    let none = NetConfig { conn_mgr: ConnMgrConfig { kind: ConnMgrType::None, ..conn_mgr(1, 1, Duration::ZERO) }, ..config() };
+    let none =
+        NetConfig { conn_mgr: ConnMgrConfig { kind: ConnMgrType::None, ..conn_mgr(1, 1, Duration::ZERO) }, ..config() };
     let n = start(none, Keypair::generate_ed25519()).await;
     for o in &others {
         o.handle.connect(n.tcp().await).await.expect("connect");

@@ -56,10 +56,8 @@ async fn peering_peer_is_redialled_after_a_drop_and_after_a_restart() {
     // b restarts on the same address with the same key: a redials with backoff until it is up.
     b.stop().await;
     next_event_for(&mut events, b_id, false).await;
-    let port = b_tcp
-        .iter()
-        .find_map(|p| if let Protocol::Tcp(port) = p { Some(port) } else { None })
-        .expect("tcp port");
+    let port =
+        b_tcp.iter().find_map(|p| if let Protocol::Tcp(port) = p { Some(port) } else { None }).expect("tcp port");
     let b2 = start(NetConfig { listen: vec![format!("/ip4/127.0.0.1/tcp/{port}")], ..config() }, b_key).await;
     assert_eq!(b2.id(), b_id);
     assert_eq!(next_event_for(&mut events, b_id, true).await, Some(Direction::Outbound), "a redialled b after restart");

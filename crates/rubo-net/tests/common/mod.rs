@@ -57,7 +57,10 @@ impl Node {
 /// Starts a node, failing the test loudly when loopback cannot be bound.
 pub async fn start(cfg: NetConfig, key: Keypair) -> Node {
     // RUST_LOG=rubo_net=debug shows what the nodes do when a test fails.
-    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     match rubo_net::start(cfg, key).await {
         Ok((handle, task)) => Node { handle, task },
         Err(e) => panic!("cannot start a node on loopback (run the tests inside `unshare -n` with lo up): {e}"),
