@@ -10,7 +10,7 @@
 //! What the swarm speaks, for Kubo (go-libp2p) and Helia peers:
 //! - TCP with `/noise` and `/tls/1.0.0` (order from `Swarm.Transports.Security`), then
 //!   `/yamux/1.0.0`; QUIC-v1; `/dns4`, `/dns6`, `/dnsaddr` resolved only when dialled.
-//! - Any key type a peer may have: RSA (Kubo before 0.26 made `Qm…` RSA ids), Ed25519,
+//! - Any key type a peer may have: RSA (`Qm…` ids of older Kubo identities), Ed25519,
 //!   secp256k1, ECDSA.
 //! - identify `/ipfs/id/1.0.0` (+ push; protocol version `ipfs/0.1.0`, agent from config) and
 //!   ping `/ipfs/ping/1.0.0`.

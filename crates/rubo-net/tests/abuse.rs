@@ -277,3 +277,21 @@ async fn connection_limits_refuse_and_count() {
         p.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_limit_refuses_connections_and_counts() {
+    // A process always uses more than one byte: every new connection is over the limit.
+    let mut cfg = config();
+    cfg.limits.max_memory = Some(1);
+    let node = start(cfg, Keypair::generate_ed25519()).await;
+    let peer = start_default().await;
+    let _ = peer.handle.connect(node.tcp().await).await;
+    let s = wait_for("memory refusal counted", || async {
+        let s = node.handle.resource_stats().await.expect("stats");
+        (s.refused.memory_limit >= 1).then_some(s)
+    })
+    .await;
+    assert_eq!(s.peers, 0, "{s:?}");
+    peer.stop().await;
+    node.stop().await;
+}

@@ -16,6 +16,7 @@ async fn connect_identify_ping_disconnect(quic: bool) {
     let a = start(cfg_a, Keypair::generate_ed25519()).await;
     let b = start_default().await;
     let mut b_events = b.handle.subscribe();
+    let mut a_events = a.handle.subscribe();
 
     let addr = b.addr(quic).await;
     let got = a.handle.connect(addr.clone()).await.expect("connect");
@@ -48,6 +49,20 @@ async fn connect_identify_ping_disconnect(quic: bool) {
     .expect("PeerConnected event");
     assert_eq!(ev, Direction::Inbound);
 
+    // a's subscribers hear that b identified itself, with its protocols.
+    let protocols = tokio::time::timeout(common::WAIT, async {
+        loop {
+            match a_events.recv().await {
+                Ok(NetEvent::PeerIdentified { peer, info }) if peer == b.id() => break info.protocols,
+                Ok(_) => {}
+                Err(e) => panic!("event stream: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("PeerIdentified event");
+    assert!(protocols.iter().any(|p| p == "/ipfs/ping/1.0.0"));
+
     // Identify: b learns a's agent, protocol version, protocols and key.
     let info = b.handle.identify(a.id()).await.expect("identify");
     assert_eq!(info.agent_version, "test-agent-a/1.0");
@@ -72,6 +87,13 @@ async fn connect_identify_ping_disconnect(quic: bool) {
     // The ping bytes were counted both ways (3 × 32 bytes at least, plus identify).
     let bw = a.handle.bandwidth().await.expect("bw");
     assert!(bw.total_out >= 96 && bw.total_in >= 96, "{bw:?}");
+
+    // Disconnect by address closes that connection; a reconnect works.
+    a.handle.disconnect(addr.clone()).await.expect("disconnect by address");
+    assert!(!is_connected(&a.handle, b.id()).await);
+    let wrong: Multiaddr = format!("/ip4/127.0.0.1/tcp/1/p2p/{}", b.id()).parse().expect("addr");
+    assert!(matches!(a.handle.disconnect(wrong).await, Err(NetError::NoSuchConnection(_))));
+    a.handle.connect(addr.clone()).await.expect("reconnect");
 
     // Disconnect returns once closed; both sides drop the other.
     a.handle.disconnect(b.id()).await.expect("disconnect");
@@ -136,7 +158,7 @@ async fn every_key_type_connects_to_an_ed25519_node() {
 async fn noise_only_and_tls_only_peers_both_connect() {
     let server = start_default().await;
     for only in [SecurityProtocol::Tls, SecurityProtocol::Noise] {
-        for key in [rsa_key(), Keypair::generate_ecdsa()] {
+        for key in [rsa_key(), Keypair::generate_ecdsa(), Keypair::generate_secp256k1(), Keypair::generate_ed25519()] {
             let cfg = rubo_net::NetConfig { security: vec![only], ..config() };
             let client = start(cfg, key).await;
             client.handle.connect(server.tcp().await).await.unwrap_or_else(|e| panic!("{only:?}: {e}"));
@@ -256,4 +278,60 @@ async fn dropping_every_handle_stops_the_actor() {
     let Node { handle, task } = a;
     drop(handle);
     tokio::time::timeout(common::WAIT, task).await.expect("actor ends").expect("task");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_loopback_works() {
+    let cfg =
+        rubo_net::NetConfig { listen: vec!["/ip6/::1/tcp/0".into(), "/ip6/::1/udp/0/quic-v1".into()], ..config() };
+    let a = start(cfg.clone(), Keypair::generate_ed25519()).await;
+    let b = start(cfg, Keypair::generate_ed25519()).await;
+    for quic in [false, true] {
+        let addr = b.addr(quic).await;
+        assert!(addr.to_string().starts_with("/ip6/::1/"), "{addr}");
+        a.handle.connect(addr).await.expect("connect over ::1");
+        let rtts = a.handle.ping(b.id(), 1).await.expect("ping").collect().await.expect("rtt");
+        assert_eq!(rtts.len(), 1);
+        a.handle.disconnect(b.id()).await.expect("disconnect");
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+const SINK: rubo_net::libp2p::StreamProtocol = rubo_net::libp2p::StreamProtocol::new("/rubo-test/sink/1.0.0");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bandwidth_counts_stream_bytes_and_rates() {
+    use futures::{AsyncReadExt as _, AsyncWriteExt as _, StreamExt as _};
+    const SIZE: u64 = 1 << 20;
+    let a = start_default().await;
+    let b = start_default().await;
+    // b reads everything it is sent on SINK (a protocol crate's view: stream control only).
+    let mut incoming = b.handle.stream_control().accept(SINK).expect("accept");
+    let reader = tokio::spawn(async move {
+        let (_, mut s) = incoming.next().await.expect("a stream");
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.expect("read");
+        buf.len() as u64
+    });
+    a.handle.connect(b.tcp().await).await.expect("connect");
+    let mut s = a.handle.stream_control().open_stream(b.id(), SINK).await.expect("open");
+    s.write_all(&vec![7u8; SIZE as usize]).await.expect("write");
+    s.close().await.expect("close");
+    assert_eq!(reader.await.expect("reader"), SIZE);
+
+    let bw = wait_for("b's byte rate", || async {
+        let bw = b.handle.bandwidth().await.expect("bw");
+        (bw.total_in >= SIZE && bw.rate_in > 0.0).then_some(bw)
+    })
+    .await;
+    assert!(bw.total_in < SIZE + 64 * 1024, "counts payload, not much more: {bw:?}");
+    assert!(a.handle.bandwidth().await.expect("bw").total_out >= SIZE);
+    // Per connection, on both sides (dialer and listener): the bytes are attributed.
+    let pa = a.handle.peers().await.expect("peers");
+    assert!(pa[0].connections[0].bytes_out >= SIZE, "{pa:?}");
+    let pb = b.handle.peers().await.expect("peers");
+    assert!(pb[0].connections[0].bytes_in >= SIZE, "{pb:?}");
+    a.stop().await;
+    b.stop().await;
 }
