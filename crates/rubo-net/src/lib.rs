@@ -30,9 +30,10 @@
 //! # Plugging in a protocol crate
 //! Protocol crates never see the swarm. Two things are enough for a stream protocol (Bitswap):
 //! - [`NetHandle::stream_control`] gives a [`libp2p_stream::Control`]: `accept(protocol)` yields
-//!   every inbound stream of that protocol with the peer id (drain it promptly: an unread backlog
-//!   makes libp2p-stream drop new streams), and `open_stream(peer, protocol)` opens one, dialling
-//!   the peer from known addresses if needed.
+//!   every inbound stream of that protocol with the peer id, and `open_stream(peer, protocol)`
+//!   opens one, dialling the peer from known addresses if needed. libp2p-stream's accept queue
+//!   holds one stream: a stream that arrives while the previous one is still queued is reset. So
+//!   run a loop that only takes streams and hands each to its own task.
 //! - [`NetHandle::subscribe`] gives a broadcast of [`NetEvent`]s: peer connected, disconnected,
 //!   identified (with its protocol list), so a protocol can greet new peers and drop state of
 //!   gone ones.
