@@ -46,6 +46,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How long `start` waits for listeners to report their addresses.
 const LISTEN_WAIT: Duration = Duration::from_secs(10);
 
+type Reply<T> = oneshot::Sender<Result<T, NetError>>;
+
 struct Conn {
     remote: Multiaddr,
     direction: Direction,
@@ -106,9 +108,10 @@ struct Actor {
     protected: HashMap<PeerId, BTreeSet<String>>,
     peering: Peering,
 
-    pending_connects: HashMap<ConnectionId, (PeerId, oneshot::Sender<Result<PeerId, NetError>>)>,
-    pending_disconnects: Vec<(HashSet<ConnectionId>, oneshot::Sender<Result<(), NetError>>)>,
-    pending_identify: HashMap<PeerId, Vec<oneshot::Sender<Result<IdentifyInfo, NetError>>>>,
+    pending_connects: HashMap<ConnectionId, (PeerId, Reply<PeerId>)>,
+    /// Each waits for all of its connections to close.
+    pending_disconnects: Vec<(HashSet<ConnectionId>, Reply<()>)>,
+    pending_identify: HashMap<PeerId, Vec<Reply<IdentifyInfo>>>,
     pending_identify_count: usize,
 
     meter: Meter,
@@ -226,6 +229,8 @@ fn build_behaviour(config: &NetConfig, parsed: &Parsed, keypair: &Keypair) -> Re
             .with_agent_version(config.agent_version.clone())
             // We advertise exactly the announced set, kept as the swarm's external addresses.
             .with_hide_listen_addrs(true)
+            // The gate's address book is the one place dial addresses come from (and are filtered).
+            .with_cache_size(0)
             .with_push_listen_addr_updates(true),
     );
     let mdns = if config.mdns {
@@ -248,6 +253,7 @@ fn build_behaviour(config: &NetConfig, parsed: &Parsed, keypair: &Keypair) -> Re
         ping: ping::Behaviour::new(
             ping::Config::new().with_interval(config.ping_interval).with_timeout(config.ping_timeout),
         ),
+        pong: crate::ping::Responder,
         stream: libp2p_stream::Behaviour::new(),
         mdns: Toggle::from(mdns),
         kad: Toggle::from(None),

@@ -27,6 +27,10 @@ pub(crate) struct NetBehaviour {
     pub(crate) limits: connection_limits::Behaviour,
     pub(crate) memory: Toggle<memory_connection_limits::Behaviour>,
     pub(crate) identify: identify::Behaviour,
+    /// Answers every inbound ping stream. Before `ping` on purpose: for a protocol two handlers
+    /// offer, the first field wins (see `crate::ping`).
+    pub(crate) pong: crate::ping::Responder,
+    /// Only our own periodic latency probes; inbound pings go to `pong`.
     pub(crate) ping: ping::Behaviour,
     /// Raw streams for protocol crates (Bitswap first): see [`crate::NetHandle::stream_control`].
     pub(crate) stream: libp2p_stream::Behaviour,
@@ -114,23 +118,21 @@ impl NetworkBehaviour for Gate {
         addresses: &[Multiaddr],
         _: Endpoint,
     ) -> Result<Vec<Multiaddr>, ConnectionDenied> {
-        let extra: Vec<Multiaddr> = maybe_peer
-            .map(|p| {
-                self.book
-                    .get(&p)
-                    .iter()
-                    .filter(|a| !self.filters.blocks(a) && !addresses.iter().any(|given| without_p2p(given) == **a))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        // A dial whose given addresses are all filtered, with nothing else to try, is refused
-        // here, before any packet. Callers in this crate drop filtered addresses beforehand.
-        if extra.is_empty()
-            && let Some(first) = addresses.first()
-            && addresses.iter().all(|a| self.filters.blocks(a))
-        {
-            return Err(ConnectionDenied::new(AddrFiltered(first.clone())));
+        let known = maybe_peer.map(|p| self.book.get(&p)).unwrap_or_default();
+        let extra: Vec<Multiaddr> = known
+            .iter()
+            .filter(|a| !self.filters.blocks(a) && !addresses.iter().any(|given| without_p2p(given) == **a))
+            .cloned()
+            .collect();
+        // A dial left with only filtered addresses is refused here, before any packet. (Callers
+        // in this crate drop filtered addresses from the ones they give beforehand.)
+        if extra.is_empty() {
+            let pool = if addresses.is_empty() { &known[..] } else { addresses };
+            if let Some(first) = pool.first()
+                && pool.iter().all(|a| self.filters.blocks(a))
+            {
+                return Err(ConnectionDenied::new(AddrFiltered(first.clone())));
+            }
         }
         Ok(extra)
     }

@@ -323,6 +323,11 @@ impl NetConfig {
                 return Err(ConfigError::Invalid { key, reason: format!("{what} must be above 0") });
             }
         }
+        // tokio's channels panic above this; nothing sensible needs that much queue.
+        const MAX_QUEUE: usize = 1 << 20;
+        if self.command_queue > MAX_QUEUE || self.event_queue > MAX_QUEUE {
+            return Err(ConfigError::Invalid { key: "rubo-net", reason: format!("queues are limited to {MAX_QUEUE}") });
+        }
         let durations = [
             ("Swarm.ConnMgr.CheckInterval", c.check_interval),
             ("rubo-net housekeeping interval", self.housekeeping_interval),

@@ -10,7 +10,7 @@
 //! What the swarm speaks, for Kubo (go-libp2p) and Helia peers:
 //! - TCP with `/noise` and `/tls/1.0.0` (order from `Swarm.Transports.Security`), then
 //!   `/yamux/1.0.0`; QUIC-v1; `/dns4`, `/dns6`, `/dnsaddr` resolved only when dialled.
-//! - Any key type a peer may have: RSA (Kubo before 0.26 made `Qm…` RSA ids), Ed25519,
+//! - Any key type a peer may have: RSA (`Qm…` ids of older Kubo identities), Ed25519,
 //!   secp256k1, ECDSA.
 //! - identify `/ipfs/id/1.0.0` (+ push; protocol version `ipfs/0.1.0`, agent from config) and
 //!   ping `/ipfs/ping/1.0.0`.
@@ -30,9 +30,10 @@
 //! # Plugging in a protocol crate
 //! Protocol crates never see the swarm. Two things are enough for a stream protocol (Bitswap):
 //! - [`NetHandle::stream_control`] gives a [`libp2p_stream::Control`]: `accept(protocol)` yields
-//!   every inbound stream of that protocol with the peer id (drain it promptly: an unread backlog
-//!   makes libp2p-stream drop new streams), and `open_stream(peer, protocol)` opens one, dialling
-//!   the peer from known addresses if needed.
+//!   every inbound stream of that protocol with the peer id, and `open_stream(peer, protocol)`
+//!   opens one, dialling the peer from known addresses if needed. libp2p-stream's accept queue
+//!   holds one stream: a stream that arrives while the previous one is still queued is reset. So
+//!   run a loop that only takes streams and hands each to its own task.
 //! - [`NetHandle::subscribe`] gives a broadcast of [`NetEvent`]s: peer connected, disconnected,
 //!   identified (with its protocol list), so a protocol can greet new peers and drop state of
 //!   gone ones.
@@ -51,6 +52,7 @@ mod filter;
 mod guard;
 mod handle;
 mod peering;
+mod ping;
 mod transport;
 mod types;
 

@@ -95,7 +95,7 @@ impl Peering {
         let cfg = self.cfg;
         if let Some(e) = self.peers.get_mut(peer) {
             e.connected = false;
-            e.next_dial = Some(now + jitter(e.backoff.min(cfg.max)));
+            e.next_dial = Some(after(now, jitter(e.backoff.min(cfg.max))));
         }
     }
 
@@ -107,14 +107,20 @@ impl Peering {
             return;
         }
         e.dialing = None;
-        e.next_dial = Some(now + jitter(e.backoff.min(cfg.max)));
+        e.next_dial = Some(after(now, jitter(e.backoff.min(cfg.max))));
         e.backoff = e.backoff.saturating_mul(2).min(cfg.max);
     }
 }
 
 /// 75%..125% of `d`, so that peers that dropped together do not redial together.
 fn jitter(d: Duration) -> Duration {
-    d.mul_f64(rand::rng().random_range(0.75..1.25))
+    // The backoff comes from config: no arithmetic here may overflow (and panic).
+    Duration::try_from_secs_f64(d.as_secs_f64() * rand::rng().random_range(0.75..1.25)).unwrap_or(d)
+}
+
+/// `now + d`, or a year from now when `d` does not fit.
+fn after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d).unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
 }
 
 #[cfg(test)]
@@ -154,6 +160,17 @@ mod tests {
         p.on_disconnected(&peer, now);
         let w = p.peers[&peer].next_dial.unwrap() - now;
         assert!(w <= Duration::from_millis(1250), "backoff was reset on connect: {w:?}");
+    }
+
+    #[test]
+    fn huge_backoff_does_not_overflow() {
+        let mut p = Peering::new(Backoff { initial: Duration::MAX, max: Duration::MAX });
+        let peer = PeerId::random();
+        let now = Instant::now();
+        p.add(peer, vec![], false, now).unwrap();
+        p.on_dial_failed(&peer, None, now);
+        p.on_disconnected(&peer, now);
+        assert!(p.peers[&peer].next_dial.unwrap() > now);
     }
 
     #[test]
