@@ -26,7 +26,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo: RepoUse::None,
             repo_for: None,
             args: ArgKind::Files,
-            local_only: true,
+            local_only: false,
             def: || {
                 Command::new("encode")
                     .about("Encode data into multibase string")
@@ -50,7 +50,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo: RepoUse::None,
             repo_for: None,
             args: ArgKind::Files,
-            local_only: true,
+            local_only: false,
             def: || {
                 Command::new("decode")
                     .about("Decode multibase string")
@@ -71,7 +71,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo: RepoUse::None,
             repo_for: None,
             args: ArgKind::Files,
-            local_only: true,
+            local_only: false,
             def: || {
                 Command::new("transcode")
                     .about("Transcode multibase string between bases")
