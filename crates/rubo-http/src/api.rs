@@ -153,6 +153,9 @@ pub struct ApiBody {
     deadline: Option<Pin<Box<Sleep>>>,
     trailers: bool,
     done: bool,
+    /// An abort waiting for one `Pending`, so that hyper first writes out
+    /// what it buffered (the head, the last data) and the client sees them.
+    abort: Option<String>,
 }
 
 enum Source {
@@ -169,18 +172,20 @@ pub struct StreamError(String);
 
 impl ApiBody {
     fn empty() -> Self {
-        Self { pending: None, source: Source::None, deadline: None, trailers: false, done: true }
+        Self { pending: None, source: Source::None, deadline: None, trailers: false, done: true, abort: None }
     }
 
     fn full(b: impl Into<Bytes>) -> Self {
-        Self { pending: Some(b.into()), source: Source::None, deadline: None, trailers: false, done: true }
+        Self { pending: Some(b.into()), source: Source::None, deadline: None, trailers: false, done: true, abort: None }
     }
 
-    fn fail(&mut self, msg: &str) -> Poll<Option<Result<Frame<Bytes>, StreamError>>> {
+    fn fail(&mut self, msg: &str, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, StreamError>>> {
         self.done = true;
         self.source = Source::None;
         if !self.trailers {
-            return Poll::Ready(Some(Err(StreamError(msg.to_string()))));
+            self.abort = Some(msg.to_string());
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
         let mut h = HeaderMap::new();
         h.insert(HeaderName::from_static("x-stream-error"), header_value(msg));
@@ -207,6 +212,9 @@ impl Body for ApiBody {
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, StreamError>>> {
         let this = self.get_mut();
+        if let Some(msg) = this.abort.take() {
+            return Poll::Ready(Some(Err(StreamError(msg))));
+        }
         if let Some(b) = this.pending.take() {
             return Poll::Ready(Some(Ok(Frame::data(b))));
         }
@@ -216,7 +224,7 @@ impl Body for ApiBody {
         if let Some(d) = this.deadline.as_mut()
             && d.as_mut().poll(cx).is_ready()
         {
-            return this.fail("context deadline exceeded");
+            return this.fail("context deadline exceeded", cx);
         }
         loop {
             let next = match &mut this.source {
@@ -252,17 +260,18 @@ impl Body for ApiBody {
             match next {
                 Ok(b) if b.is_empty() => continue,
                 Ok(b) => return Poll::Ready(Some(Ok(Frame::data(b)))),
-                Err(e) => return this.fail(&e.message),
+                Err(e) => return this.fail(&e.message, cx),
             }
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.done && self.pending.is_none()
+        self.done && self.pending.is_none() && self.abort.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {
         match (&self.source, &self.pending) {
+            _ if self.abort.is_some() => SizeHint::default(),
             (Source::None, Some(b)) if self.done => SizeHint::with_exact(b.len() as u64),
             (Source::None, None) if self.done => SizeHint::with_exact(0),
             _ => SizeHint::default(),
@@ -672,6 +681,7 @@ impl Server {
             deadline: deadline.map(|d| Box::pin(tokio::time::sleep_until(d))),
             trailers,
             done: false,
+            abort: None,
         };
         let mut r = http::Response::new(body);
         self.preamble(&mut r, content_type);

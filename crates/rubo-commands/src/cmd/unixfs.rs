@@ -332,6 +332,9 @@ async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     };
     let preserve_mode = o.flag("preserve-mode")?;
     let preserve_mtime = o.flag("preserve-mtime")?;
+    // Progress lines only when asked for, as Kubo: API clients that list
+    // every line (ipfshttpclient) would take them for added files.
+    let progress = o.flag("progress")?;
     let tree = req.take_inputs("path")?.into_add_entries();
     // Explicit --mode/--mtime win over preserved ones; preserved ones only when asked.
     let tree: rubo_node::AddEntries = Box::new(tree.map(move |e| {
@@ -354,6 +357,7 @@ async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
                 return;
             }
             let out = match ev {
+                Ok(Event::Progress { .. }) if !progress => continue,
                 Ok(Event::Progress { path, bytes }) => Ok(AddEventOut {
                     name: path.to_str_lossy().into_owned(),
                     bytes: bytes as i64,
