@@ -199,7 +199,10 @@ fn header_value(msg: &str) -> HeaderValue {
     HeaderValue::from_str(&clean).unwrap_or_else(|_| HeaderValue::from_static("error"))
 }
 
-fn text_bytes(enc: &mut dyn TextEncoder, f: impl FnOnce(&mut dyn TextEncoder, &mut Printer<'_>) -> Result<(), CmdError>) -> Result<Bytes, CmdError> {
+fn text_bytes(
+    enc: &mut dyn TextEncoder,
+    f: impl FnOnce(&mut dyn TextEncoder, &mut Printer<'_>) -> Result<(), CmdError>,
+) -> Result<Bytes, CmdError> {
     let (mut out, mut err) = (Vec::new(), std::io::sink());
     let mut p = Printer { out: &mut out, err: &mut err, tty: false };
     f(enc, &mut p)?;
@@ -296,7 +299,11 @@ fn not_found() -> Resp {
 
 /// How a request path resolved.
 enum Route {
-    Command { spec: &'static Spec, def: &'static def::Command, path_arg: Option<String> },
+    Command {
+        spec: &'static Spec,
+        def: &'static def::Command,
+        path_arg: Option<String>,
+    },
     /// A command that only groups others: Kubo answers 200 with nothing.
     Group,
     NotFound,
@@ -376,8 +383,9 @@ impl Server {
 
     async fn route_request(&self, req: http::Request<Incoming>) -> Resp {
         let raw_path = req.uri().path().to_string();
-        let path = String::from_utf8_lossy(&percent_decode(&raw_path, false).unwrap_or_else(|| raw_path.clone().into_bytes()))
-            .into_owned();
+        let path =
+            String::from_utf8_lossy(&percent_decode(&raw_path, false).unwrap_or_else(|| raw_path.clone().into_bytes()))
+                .into_owned();
         if path == "/debug/metrics/prometheus" {
             let mut r = http::Response::new(ApiBody::full(self.cfg.metrics.render()));
             r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(metrics::CONTENT_TYPE));
@@ -408,7 +416,10 @@ impl Server {
             && self.origin_allowed(o)
         {
             let any = self.origins.iter().any(|a| a == "*") && !self.cfg.allow_credentials;
-            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, if any { HeaderValue::from_static("*") } else { header_value(o) });
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                if any { HeaderValue::from_static("*") } else { header_value(o) },
+            );
             if self.cfg.allow_credentials {
                 h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
             }
@@ -449,7 +460,10 @@ impl Server {
             return r;
         }
         let any = self.origins.iter().any(|a| a == "*") && !self.cfg.allow_credentials;
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, if any { HeaderValue::from_static("*") } else { header_value(origin) });
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            if any { HeaderValue::from_static("*") } else { header_value(origin) },
+        );
         h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, header_value(&want));
         if !asked.is_empty() {
             h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, header_value(&asked.join(", ")));
@@ -691,9 +705,14 @@ impl Server {
 }
 
 /// The first item of an output stream, within the deadline.
-async fn first_item<T>(rx: &mut mpsc::Receiver<Result<T, CmdError>>, deadline: Option<Instant>) -> Result<Option<T>, CmdError> {
+async fn first_item<T>(
+    rx: &mut mpsc::Receiver<Result<T, CmdError>>,
+    deadline: Option<Instant>,
+) -> Result<Option<T>, CmdError> {
     let next = match deadline {
-        Some(d) => tokio::time::timeout_at(d, rx.recv()).await.map_err(|_| CmdError::new("context deadline exceeded"))?,
+        Some(d) => {
+            tokio::time::timeout_at(d, rx.recv()).await.map_err(|_| CmdError::new("context deadline exceeded"))?
+        }
         None => rx.recv().await,
     };
     next.transpose()
@@ -718,8 +737,12 @@ mod tests {
 
     #[test]
     fn routes() {
-        assert!(matches!(route(&["block", "put"]), Route::Command { spec, path_arg: None, .. } if spec.path == "block put"));
-        assert!(matches!(route(&["cat", "QmX"]), Route::Command { spec, path_arg: Some(a), .. } if spec.path == "cat" && a == "QmX"));
+        assert!(
+            matches!(route(&["block", "put"]), Route::Command { spec, path_arg: None, .. } if spec.path == "block put")
+        );
+        assert!(
+            matches!(route(&["cat", "QmX"]), Route::Command { spec, path_arg: Some(a), .. } if spec.path == "cat" && a == "QmX")
+        );
         assert!(matches!(route(&["version", ""]), Route::Command { path_arg: Some(a), .. } if a.is_empty()));
         assert!(matches!(route(&["block"]), Route::Group));
         assert!(matches!(route(&["block", "bogus"]), Route::NotFound));

@@ -80,7 +80,10 @@ impl Body for ReqBody {
     type Data = Bytes;
     type Error = std::io::Error;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
         let Some(rx) = self.rx.as_mut() else { return Poll::Ready(None) };
         match rx.poll_recv(cx) {
             Poll::Ready(Some(r)) => Poll::Ready(Some(r.map(Frame::data))),
@@ -211,8 +214,9 @@ impl Client {
             .await
             .map_err(|e| unreachable(e.to_string()))?;
         let _ = stream.set_nodelay(true);
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| unreachable(e.to_string()))?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -348,17 +352,18 @@ async fn read_response(resp: http::Response<Incoming>, local: LocalError) -> Res
         let (tx, rx) = mpsc::channel(8);
         tokio::spawn(async move {
             while let Some(frame) = body.frame().await {
-                let item = match frame {
-                    Err(e) => Err(local_error(&local)
-                        .unwrap_or_else(|| CmdError::new(format!("reading the API response: {e}")))),
-                    Ok(f) => match f.into_data() {
-                        Ok(d) => Ok(d),
-                        Err(f) => match f.trailers_ref().and_then(trailer_error) {
-                            Some(e) => Err(e),
-                            None => continue,
+                let item =
+                    match frame {
+                        Err(e) => Err(local_error(&local)
+                            .unwrap_or_else(|| CmdError::new(format!("reading the API response: {e}")))),
+                        Ok(f) => match f.into_data() {
+                            Ok(d) => Ok(d),
+                            Err(f) => match f.trailers_ref().and_then(trailer_error) {
+                                Some(e) => Err(e),
+                                None => continue,
+                            },
                         },
-                    },
-                };
+                    };
                 let stop = item.is_err();
                 if tx.send(item).await.is_err() || stop {
                     return;
@@ -384,9 +389,7 @@ async fn read_response(resp: http::Response<Incoming>, local: LocalError) -> Res
     if data.iter().all(u8::is_ascii_whitespace) {
         return Ok(Output::None);
     }
-    serde_json::from_slice(&data)
-        .map(Output::Value)
-        .map_err(|e| CmdError::new(format!("unexpected API response: {e}")))
+    serde_json::from_slice(&data).map(Output::Value).map_err(|e| CmdError::new(format!("unexpected API response: {e}")))
 }
 
 /// Splits an NDJSON body into values; `any` says whether there is at least

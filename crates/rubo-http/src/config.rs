@@ -96,8 +96,9 @@ impl ApiConfig {
                 let secret = entry.get("AuthSecret").and_then(Value::as_str).unwrap_or_default();
                 let paths = match entry.get("AllowedPaths") {
                     None => Vec::new(),
-                    Some(p) => strings(p)
-                        .ok_or_else(|| ConfigError::Auth(name.clone(), "AllowedPaths: expected a list of strings".into()))?,
+                    Some(p) => strings(p).ok_or_else(|| {
+                        ConfigError::Auth(name.clone(), "AllowedPaths: expected a list of strings".into())
+                    })?,
                 };
                 // An unknown secret type admits no one, as in Kubo.
                 if let Some(header) = header_for_secret(secret) {

@@ -90,7 +90,10 @@ impl Metrics {
         sample(&mut out, "ipfs_info", &info);
         head(&mut out, "ipfs_http_requests_total", "Total number of HTTP requests made.", "counter");
         for ((handler, method, code), n) in lock(&self.inner.requests).iter() {
-            let s = Sample::new(*n as f64).label("code", &code.to_string()).label("handler", handler).label("method", method);
+            let s = Sample::new(*n as f64)
+                .label("code", &code.to_string())
+                .label("handler", handler)
+                .label("method", method);
             sample(&mut out, "ipfs_http_requests_total", &s);
         }
         for c in lock(&self.inner.collectors).iter() {

@@ -498,9 +498,7 @@ pub fn part_info(headers: &[(String, String)]) -> Result<PartInfo, MultipartErro
             match k.as_ref() {
                 "mode" if !v.is_empty() => {
                     // Go: strconv.ParseUint(v, 8, 32).
-                    mode = Some(
-                        u32::from_str_radix(&v, 8).ok().filter(|_| digits(&v)).ok_or_else(|| bad("mode"))?,
-                    );
+                    mode = Some(u32::from_str_radix(&v, 8).ok().filter(|_| digits(&v)).ok_or_else(|| bad("mode"))?);
                 }
                 "mtime" if !v.is_empty() => {
                     let unsigned = v.strip_prefix('-').unwrap_or(&v);
@@ -601,7 +599,10 @@ mod tests {
         let Event::Part(h) = &ev[0] else { panic!() };
         assert_eq!(part_info(h).unwrap().path, "");
         // kubo-rpc-client: `file-1`, encodeURIComponent paths.
-        let h = vec![("content-disposition".to_string(), "form-data; name=\"file-1\"; filename=\"a%2F..%2F..%2Fb\"".to_string())];
+        let h = vec![(
+            "content-disposition".to_string(),
+            "form-data; name=\"file-1\"; filename=\"a%2F..%2F..%2Fb\"".to_string(),
+        )];
         assert_eq!(part_info(&h).unwrap().path, "b");
     }
 

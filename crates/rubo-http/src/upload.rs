@@ -11,8 +11,8 @@
 use bytes::Bytes;
 use http_body::Body;
 use http_body_util::BodyExt;
-use rubo_commands::input::{ByteSender, ByteStream, InputEntry, InputKind, InputSender};
 use rubo_commands::CmdError;
+use rubo_commands::input::{ByteSender, ByteStream, InputEntry, InputKind, InputSender};
 use rubo_types::BString;
 
 use crate::multipart::{Event, Limits, Parser, PartKind, part_info};

@@ -97,8 +97,11 @@ fn kubo_rpc_client_js() {
         check(&r, "pin_add", json!(MARS));
         let mut pins = vec![EMPTY_DIR, PLANETS, "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD", MARS];
         pins.extend(
-            ["bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e", "bafybeihykld7uyxzogax6vgyvag42y7464eywpf55gxi5qpoisibh3c5wa"]
-                .iter(),
+            [
+                "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e",
+                "bafybeihykld7uyxzogax6vgyvag42y7464eywpf55gxi5qpoisibh3c5wa",
+            ]
+            .iter(),
         );
         pins.push(r["add_wrapped"].as_str().unwrap());
         pins.sort();
@@ -113,16 +116,17 @@ fn kubo_rpc_client_js() {
         let dag = direct(&s, "dag put", &[], Some(br#"{"a":1,"b":"two"}"#)).await;
         check(&r, "dag_put", dag["Cid"]["/"].clone());
         check(&r, "dag_get", json!({"a": 1, "b": "two"}));
-        let car = match run_direct(Ctx::Node(s.node.clone()), "dag export", req("dag export", &[("arg", PLANETS)])).await {
-            Ok(Output::Bytes { mut stream, .. }) => {
-                let mut n = 0;
-                while let Some(c) = stream.recv().await {
-                    n += c.unwrap().len();
+        let car =
+            match run_direct(Ctx::Node(s.node.clone()), "dag export", req("dag export", &[("arg", PLANETS)])).await {
+                Ok(Output::Bytes { mut stream, .. }) => {
+                    let mut n = 0;
+                    while let Some(c) = stream.recv().await {
+                        n += c.unwrap().len();
+                    }
+                    n
                 }
-                n
-            }
-            _ => panic!("dag export"),
-        };
+                _ => panic!("dag export"),
+            };
         check(&r, "dag_export", json!(car));
         check(&r, "dag_import", json!([PLANETS]));
         for (name, v) in [("files_mkdir", Value::Null), ("files_write", Value::Null), ("files_rm", Value::Null)] {
@@ -174,7 +178,11 @@ fn ipfshttpclient_python() {
         let id = direct(&s, "id", &[], None).await;
         check(&r, "id", id["ID"].clone());
         check(&r, "add_bytes", json!("Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD"));
-        check(&r, "add_file", json!({"Name": "jupiter.txt", "Hash": "QmUnvPcBctVTAcJpigv6KMqDvmDewksPWrNVoy1E1WP5fh", "Size": "23"}));
+        check(
+            &r,
+            "add_file",
+            json!({"Name": "jupiter.txt", "Hash": "QmUnvPcBctVTAcJpigv6KMqDvmDewksPWrNVoy1E1WP5fh", "Size": "23"}),
+        );
         check(
             &r,
             "add_dir",

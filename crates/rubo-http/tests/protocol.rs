@@ -17,8 +17,14 @@ const EMPTY_DIR: &str = "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn";
 
 async fn upload(s: &TestServer, path: &str, parts: &[(&str, &str, &[u8])]) -> Reply {
     let body = multipart("XyZ", parts);
-    request(s.port, "POST", path, &[("content-type", "multipart/form-data; boundary=XyZ"), ("te", "trailers")], Bytes::from(body))
-        .await
+    request(
+        s.port,
+        "POST",
+        path,
+        &[("content-type", "multipart/form-data; boundary=XyZ"), ("te", "trailers")],
+        Bytes::from(body),
+    )
+    .await
 }
 
 async fn pins(s: &TestServer) -> Value {
@@ -46,7 +52,8 @@ fn methods_and_paths() {
         assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
         let r = request(s.port, "OPTIONS", "/api/v0/version", &[], Bytes::new()).await;
         assert_eq!((r.status, r.header("allow")), (204, Some("OPTIONS, POST")));
-        for p in ["/api/v0/bogus", "/api/v0/init", "/api/v0/config/edit", "/api/v0/block/bogus", "/nothing", "/api/v0/"] {
+        for p in ["/api/v0/bogus", "/api/v0/init", "/api/v0/config/edit", "/api/v0/block/bogus", "/nothing", "/api/v0/"]
+        {
             let r = s.post(p).await;
             assert_eq!((r.status, r.text().as_str()), (404, "404 page not found\n"), "{p}");
         }
@@ -63,7 +70,10 @@ fn methods_and_paths() {
         assert_eq!(r.header("trailer"), Some("X-Stream-Error"));
         assert_eq!(r.header("vary"), Some("Origin"));
         assert_eq!(r.header("server").map(|s| s.starts_with("rubo/")), Some(true));
-        assert_eq!(r.header("access-control-expose-headers"), Some("X-Stream-Output, X-Chunked-Output, X-Content-Length"));
+        assert_eq!(
+            r.header("access-control-expose-headers"),
+            Some("X-Stream-Output, X-Chunked-Output, X-Content-Length")
+        );
         assert!(r.body.ends_with(b"}\n") && !r.text().contains(": "), "compact JSON line: {}", r.text());
         let v: Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["Version"], rubo_node::VERSION);
@@ -112,8 +122,12 @@ fn query_parsing() {
         let r = s.post("/api/v0/cat/Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD").await;
         assert_eq!(r.text(), "hello world");
         // Arguments from the body's first part (Kubo's stdin arguments).
-        let r = upload(&s, "/api/v0/cat", &[("", "application/octet-stream", b"Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD\n")])
-            .await;
+        let r = upload(
+            &s,
+            "/api/v0/cat",
+            &[("", "application/octet-stream", b"Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD\n")],
+        )
+        .await;
         assert_eq!(r.text(), "hello world");
         s.stop().await;
     });
@@ -156,8 +170,14 @@ fn csrf_origins() {
         }
         // Preflights: 204 always; allow headers only for an allowed origin.
         let pre = |o: &'static str| async move {
-            request(p, "OPTIONS", "/api/v0/add", &[("origin", o), ("access-control-request-method", "POST")], Bytes::new())
-                .await
+            request(
+                p,
+                "OPTIONS",
+                "/api/v0/add",
+                &[("origin", o), ("access-control-request-method", "POST")],
+                Bytes::new(),
+            )
+            .await
         };
         let r = pre("https://webui.example").await;
         assert_eq!((r.status, r.header("access-control-allow-origin")), (204, Some("https://webui.example")));
@@ -290,7 +310,12 @@ fn directories_from_flat_parts() {
         let got: Vec<(String, String)> = r
             .lines()
             .iter()
-            .map(|l| (l["Name"].as_str().unwrap().to_string(), l["Hash"].as_str().unwrap_or_else(|| panic!("{l}")).to_string()))
+            .map(|l| {
+                (
+                    l["Name"].as_str().unwrap().to_string(),
+                    l["Hash"].as_str().unwrap_or_else(|| panic!("{l}")).to_string(),
+                )
+            })
             .collect();
         let want = [
             ("planets/mars.txt", "QmPrrHqJzto9m7SyiRzarwkqPcCSsKR2EB1AyqJfe8L8tN"),
@@ -320,8 +345,7 @@ fn directories_from_flat_parts() {
 /// its leaves in order.
 async fn leafy_file(s: &TestServer, n: usize) -> (String, Vec<String>) {
     let data: Vec<u8> = (0..n * 1024).map(|i| (i / 1024) as u8 ^ (i % 251) as u8).collect();
-    let r = upload(&s, "/api/v0/add?pin=false&chunker=size-1024", &[("f", "application/octet-stream", &data)])
-        .await;
+    let r = upload(&s, "/api/v0/add?pin=false&chunker=size-1024", &[("f", "application/octet-stream", &data)]).await;
     let root = r.lines().last().unwrap()["Hash"].as_str().unwrap_or_else(|| panic!("{r:?}")).to_string();
     let refs = s.post(&format!("/api/v0/refs?arg={root}")).await;
     let leaves = refs.lines().iter().map(|l| l["Ref"].as_str().unwrap().to_string()).collect();
@@ -395,14 +419,17 @@ fn bad_uploads_pin_nothing() {
         assert!(r.text().contains("truncated upload"), "{}", r.text());
         // A part header past the limit, a preamble with no boundary.
         let long = "x".repeat(100 << 10);
-        let body = format!("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{long}\"\r\n\r\ndata\r\n--XyZ--\r\n");
+        let body = format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{long}\"\r\n\r\ndata\r\n--XyZ--\r\n"
+        );
         let r = request(s.port, "POST", "/api/v0/add", &mp, Bytes::from(body)).await;
         assert_eq!(r.status, 400);
         assert!(r.text().contains("part headers longer than"), "{}", r.text());
         let r = request(s.port, "POST", "/api/v0/add", &mp, Bytes::from(vec![b'x'; 300 << 10])).await;
         assert!(r.text().contains("no opening boundary"), "{}", r.text());
         // Bad metadata in the form name.
-        let body = "--XyZ\r\nContent-Disposition: form-data; name=\"file?mode=999\"; filename=\"f\"\r\n\r\nx\r\n--XyZ--\r\n";
+        let body =
+            "--XyZ\r\nContent-Disposition: form-data; name=\"file?mode=999\"; filename=\"f\"\r\n\r\nx\r\n--XyZ--\r\n";
         let r = request(s.port, "POST", "/api/v0/add", &mp, Bytes::from(body)).await;
         assert_eq!(r.status, 400);
         assert_eq!(pins(&s).await, before);
@@ -496,7 +523,11 @@ fn prometheus_metrics() {
         assert_eq!(r.status, 200);
         assert_eq!(r.header("content-type"), Some("text/plain; version=0.0.4; charset=utf-8; escaping=underscores"));
         let text = r.text();
-        assert!(text.contains(&format!("ipfs_info{{commit=\"{}\",version=\"{}\"}} 1\n", rubo_node::COMMIT, rubo_node::VERSION)));
+        assert!(text.contains(&format!(
+            "ipfs_info{{commit=\"{}\",version=\"{}\"}} 1\n",
+            rubo_node::COMMIT,
+            rubo_node::VERSION
+        )));
         assert!(text.contains("ipfs_http_requests_total{code=\"200\",handler=\"api\",method=\"post\"} 1\n"), "{text}");
         assert!(text.contains("ipfs_http_requests_total{code=\"404\",handler=\"api\",method=\"post\"} 1\n"), "{text}");
         assert!(text.contains("ipfs_p2p_peers_total{transport=\"/ip4/tcp\"} 0\n"), "{text}");

@@ -206,7 +206,10 @@ fn outputs_through_the_api_equal_direct_ones() {
         p.both("block stat", &[("arg", &k)], None).await;
 
         // DAGs.
-        let obj = [In::File("", br#"{"a":1,"b":[1,2,{"/":"QmPrrHqJzto9m7SyiRzarwkqPcCSsKR2EB1AyqJfe8L8tN"}],"c":"<&>"}"#.to_vec())];
+        let obj = [In::File(
+            "",
+            br#"{"a":1,"b":[1,2,{"/":"QmPrrHqJzto9m7SyiRzarwkqPcCSsKR2EB1AyqJfe8L8tN"}],"c":"<&>"}"#.to_vec(),
+        )];
         let put = p.both("dag put", &[("pin", "true")], Some(&obj)).await;
         let Collected::Values(cids, None) = put else { panic!("{put:?}") };
         let c = cids[0]["Cid"]["/"].as_str().unwrap().to_string();
@@ -230,8 +233,12 @@ fn outputs_through_the_api_equal_direct_ones() {
         p.both("files mkdir", &[("arg", "/x/y"), ("parents", "true")], None).await;
         p.both("files write", &[("arg", "/x/y/f"), ("create", "true")], Some(&[In::File("", b"hello mfs".to_vec())]))
             .await;
-        p.both("files write", &[("arg", "/x/y/f"), ("offset", "6"), ("truncate", "false")], Some(&[In::File("", b"MFS!".to_vec())]))
-            .await;
+        p.both(
+            "files write",
+            &[("arg", "/x/y/f"), ("offset", "6"), ("truncate", "false")],
+            Some(&[In::File("", b"MFS!".to_vec())]),
+        )
+        .await;
         p.both("files read", &[("arg", "/x/y/f")], None).await;
         p.both("files read", &[("arg", "/x/y/f"), ("offset", "2"), ("count", "3")], None).await;
         p.both("files ls", &[("arg", "/x"), ("long", "true")], None).await;
@@ -260,8 +267,14 @@ fn outputs_through_the_api_equal_direct_ones() {
         p.both("refs local", &[], None).await;
 
         // Errors, as values.
-        assert!(matches!(p.both("cat", &[("arg", "QmUnvPcBctVTAcJpigv6KMqDvmDewksPWrNVoy1E1WP5fh")], None).await, Collected::Err(..)));
-        assert!(matches!(p.both("add", &[("cid-version", "9")], Some(&hw)).await, Collected::Err(_, ErrorCode::Client)));
+        assert!(matches!(
+            p.both("cat", &[("arg", "QmUnvPcBctVTAcJpigv6KMqDvmDewksPWrNVoy1E1WP5fh")], None).await,
+            Collected::Err(..)
+        ));
+        assert!(matches!(
+            p.both("add", &[("cid-version", "9")], Some(&hw)).await,
+            Collected::Err(_, ErrorCode::Client)
+        ));
         assert!(matches!(p.both("pin update", &[("arg", mars)], None).await, Collected::Err(_, ErrorCode::Client)));
         server.stop().await;
     });

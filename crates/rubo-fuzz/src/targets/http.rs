@@ -7,7 +7,9 @@
 use rubo_http::auth::{AuthRule, allowed, header_for_secret};
 use rubo_http::config::ApiConfig;
 use rubo_http::maddr;
-use rubo_http::multipart::{Event, Limits, Parser, boundary_of, clean_path, parse_media_type, part_info, percent_decode};
+use rubo_http::multipart::{
+    Event, Limits, Parser, boundary_of, clean_path, parse_media_type, part_info, percent_decode,
+};
 
 /// Small limits, so that inputs of a few KiB reach them.
 const LIMITS: Limits = Limits { max_header_bytes: 512, max_preamble: 1024 };

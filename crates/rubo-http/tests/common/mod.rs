@@ -181,7 +181,13 @@ pub(crate) async fn request(port: u16, method: &str, path: &str, headers: &[(&st
         Ok(r) => r,
         // The server closed the connection before a response head.
         Err(e) => {
-            return Reply { status: 0, headers: HeaderMap::new(), body: Vec::new(), trailers: None, body_error: Some(e.to_string()) };
+            return Reply {
+                status: 0,
+                headers: HeaderMap::new(),
+                body: Vec::new(),
+                trailers: None,
+                body_error: Some(e.to_string()),
+            };
         }
     };
     let (parts, mut body) = resp.into_parts();
