@@ -443,7 +443,7 @@ impl Server {
         let Some(origin) = origin.filter(|o| self.origin_allowed(o)) else { return r };
         let want = req.headers().get(header::ACCESS_CONTROL_REQUEST_METHOD).and_then(|v| v.to_str().ok()).unwrap_or("");
         let want = want.to_ascii_uppercase();
-        if !self.cfg.allowed_methods.iter().any(|m| *m == want) {
+        if !self.cfg.allowed_methods.contains(&want) {
             return r;
         }
         let asked: Vec<String> = req

@@ -345,7 +345,7 @@ fn directories_from_flat_parts() {
 /// its leaves in order.
 async fn leafy_file(s: &TestServer, n: usize) -> (String, Vec<String>) {
     let data: Vec<u8> = (0..n * 1024).map(|i| (i / 1024) as u8 ^ (i % 251) as u8).collect();
-    let r = upload(&s, "/api/v0/add?pin=false&chunker=size-1024", &[("f", "application/octet-stream", &data)]).await;
+    let r = upload(s, "/api/v0/add?pin=false&chunker=size-1024", &[("f", "application/octet-stream", &data)]).await;
     let root = r.lines().last().unwrap()["Hash"].as_str().unwrap_or_else(|| panic!("{r:?}")).to_string();
     let refs = s.post(&format!("/api/v0/refs?arg={root}")).await;
     let leaves = refs.lines().iter().map(|l| l["Ref"].as_str().unwrap().to_string()).collect();
