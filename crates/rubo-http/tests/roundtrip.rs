@@ -13,6 +13,7 @@ use rubo_commands::registry::Ctx;
 use rubo_commands::{CmdError, ErrorCode, Output};
 use rubo_http::{ApiConfig, Client};
 use rubo_node::Node;
+use rubo_node::rubo_unixfs::pb::UnixTime;
 use rubo_types::BString;
 use serde_json::{Value, json};
 
@@ -64,6 +65,8 @@ enum In {
     File(&'static str, Vec<u8>),
     Dir(&'static str),
     Symlink(&'static str, &'static str),
+    /// A file with a mode and an mtime (seconds, nanoseconds).
+    FileMeta(&'static str, Vec<u8>, u32, i64, u32),
 }
 
 /// Inputs as the CLI's walk sends them.
@@ -72,15 +75,22 @@ fn inputs(list: &[In]) -> Inputs {
     let list = list.to_vec();
     tokio::spawn(async move {
         for e in list {
+            let (mut mode, mut mtime) = (None, None);
             let (path, kind, data) = match e {
                 In::File(p, d) => {
+                    let (btx, s) = ByteStream::channel();
+                    (p, InputKind::File(s), Some((btx, d)))
+                }
+                In::FileMeta(p, d, m, secs, nanos) => {
+                    mode = Some(m);
+                    mtime = Some(UnixTime { seconds: secs, nanos: Some(nanos) });
                     let (btx, s) = ByteStream::channel();
                     (p, InputKind::File(s), Some((btx, d)))
                 }
                 In::Dir(p) => (p, InputKind::Dir, None),
                 In::Symlink(p, t) => (p, InputKind::Symlink(BString::from(t)), None),
             };
-            let entry = InputEntry { path: BString::from(path), kind, mode: None, mtime: None };
+            let entry = InputEntry { path: BString::from(path), kind, mode, mtime };
             if tx.send(Ok(entry)).await.is_err() {
                 return;
             }
@@ -169,6 +179,12 @@ fn outputs_through_the_api_equal_direct_ones() {
         let big: Vec<u8> = (0..1_500_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let big = [In::File("big.bin", big), In::Symlink("link", "big.bin")];
         p.both("add", &[("raw-leaves", "true"), ("trickle", "true")], Some(&big)).await;
+        // Mode and mtime travel in the form name (`file?mode=0640&mtime=..`).
+        let meta = [In::Dir("m"), In::FileMeta("m/a b%.txt", b"meta".to_vec(), 0o640, 1_600_000_000, 5)];
+        let out = p.both("add", &[("preserve-mode", "true"), ("preserve-mtime", "true")], Some(&meta)).await;
+        let with_meta = last_hash(&out);
+        assert_ne!(with_meta, last_hash(&p.both("add", &[], Some(&meta)).await), "the metadata made a difference");
+        p.both("ls", &[("arg", &with_meta), ("long", "true")], None).await;
         let planets_cid = "QmWSgS32xQEcXMeqd3YPJLrNBLSdsfYCep2U7CFkyrjXwY";
         let mars = "QmPrrHqJzto9m7SyiRzarwkqPcCSsKR2EB1AyqJfe8L8tN";
 
