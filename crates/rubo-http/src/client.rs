@@ -473,6 +473,21 @@ mod tests {
     }
 
     #[test]
+    fn api_files_and_secrets() {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(api_file(d.path()).unwrap(), None);
+        std::fs::write(d.path().join("api"), "/ip4/127.0.0.1/tcp/5001\n").unwrap();
+        assert_eq!(api_file(d.path()).unwrap().as_deref(), Some("/ip4/127.0.0.1/tcp/5001"));
+        std::fs::write(d.path().join("api"), "x".repeat(2048)).unwrap();
+        assert!(api_file(d.path()).is_err());
+        assert!(matches!(Client::new("/ip4/127.0.0.1/tcp/5001", Some("digest:x".into())), Err(ClientError::Secret)));
+        assert!(matches!(Client::new("/unix/x", None), Err(ClientError::Addr(_))));
+        let c = Client::new("/ip6/::1/tcp/5001", Some("basic:a:b".into())).unwrap();
+        assert_eq!(c.url(), "http://[::1]:5001");
+        assert_eq!(c.auth.as_ref().map(|h| h.to_str().unwrap().to_string()).as_deref(), Some("Basic YTpi"));
+    }
+
+    #[test]
     fn content_types() {
         assert_eq!(static_content_type("text/plain; charset=utf-8"), "text/plain");
         assert_eq!(static_content_type("application/vnd.ipld.car"), "application/vnd.ipld.car");

@@ -534,3 +534,16 @@ fn prometheus_metrics() {
         s.stop().await;
     });
 }
+
+#[test]
+fn no_daemon_is_unreachable() {
+    in_netns("no_daemon_is_unreachable", || async {
+        // A port nobody listens on: the CLI may then run the command locally.
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        let c = rubo_http::Client::new(&format!("/ip4/127.0.0.1/tcp/{port}"), None).unwrap();
+        let e = c.version_check().await.err().unwrap();
+        assert!(matches!(e, rubo_http::client::ClientError::Unreachable { .. }), "{e}");
+    });
+}
