@@ -597,6 +597,11 @@ impl Server {
         let body = req.into_body();
         let file_arg = def.positionals().find(|a| a.is_file()).or_else(|| def.positionals().next());
         let takes_files = matches!(spec.args, ArgKind::Files | ArgKind::Tree) || def.positionals().any(|a| a.is_file());
+        if matches!(spec.args, ArgKind::Files | ArgKind::Tree) {
+            // Their arguments are the body's parts. Query ones would name
+            // paths on this machine (the CLI's add encoder walks them).
+            creq.args.clear();
+        }
         if takes_files {
             let Some(boundary) = boundary else {
                 let name = file_arg.map(|a| a.id()).unwrap_or("path");
@@ -617,7 +622,7 @@ impl Server {
                 return text_response(StatusCode::BAD_REQUEST, &format!("argument {name:?} is required"));
             }
         }
-        let text = (enc == Encoding::Text).then(|| (spec.text)(&creq));
+        let text = (enc == Encoding::Text).then(|| (spec.text)(&text_view(&creq)));
         let run = (spec.run)(Ctx::Node(self.node.clone()), creq);
         let out = match deadline {
             Some(d) => match tokio::time::timeout_at(d, run).await {
@@ -701,6 +706,28 @@ impl Server {
         self.preamble(&mut r, content_type);
         r.headers_mut().insert(marker, HeaderValue::from_static("1"));
         r
+    }
+}
+
+/// What a command's text encoder (written for the CLI) sees on the server:
+/// the request with `progress=false`, so that it draws no progress bar on
+/// the daemon's terminal. Its byte hooks are never called here (`get`'s writes
+/// files): byte outputs are sent as they are, as Kubo sends readers.
+fn text_view(req: &rubo_commands::Request) -> rubo_commands::Request {
+    let mut opts = rubo_commands::Opts::default();
+    for name in req.opts.names().filter(|n| *n != "progress") {
+        for v in req.opts.all(name) {
+            opts.insert(name, v.clone());
+        }
+    }
+    // Explicitly: encoders default to a bar when stderr is a terminal.
+    opts.insert("progress", "false");
+    rubo_commands::Request {
+        path: req.path.clone(),
+        args: req.args.clone(),
+        opts,
+        inputs: None,
+        global: req.global.clone(),
     }
 }
 

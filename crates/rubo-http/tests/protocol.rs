@@ -285,6 +285,10 @@ fn output_shapes() {
         // Go's HTML-safe JSON.
         let r = upload(&s, "/api/v0/add", &[("<a>&b.txt", "text/plain", b"x")]).await;
         assert!(r.text().contains("\"Name\":\"\\u003ca\\u003e\\u0026b.txt\""), "{}", r.text());
+        // Query arguments of a command whose arguments are parts are dropped
+        // (they would name paths on the server).
+        let r = upload(&s, "/api/v0/add?arg=/&progress=true&enc=text", &[("f", "text/plain", b"x")]).await;
+        assert_eq!(r.status, 200, "{}", r.text());
         // enc=text: the CLI's text encoder.
         let r = s.post(&format!("/api/v0/refs?arg={EMPTY_DIR}&enc=text")).await;
         assert_eq!((r.status, r.header("content-type")), (200, Some("text/plain")));
