@@ -176,7 +176,15 @@ impl ApiBody {
     }
 
     fn full(b: impl Into<Bytes>) -> Self {
-        Self { pending: Some(b.into()), source: Source::None, deadline: None, trailers: false, done: true, abort: None }
+        let b: Bytes = b.into();
+        Self {
+            pending: (!b.is_empty()).then_some(b),
+            source: Source::None,
+            deadline: None,
+            trailers: false,
+            done: true,
+            abort: None,
+        }
     }
 
     fn fail(&mut self, msg: &str, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, StreamError>>> {
