@@ -333,7 +333,7 @@ pub fn fill_request(path: &str, m: &ArgMatches, req: &mut Request) {
 /// plain text, before the command runs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
-    #[error("could not convert value {value} to type \"bool\" (for option \"-{name}\")")]
+    #[error("could not convert {value} to type \"bool\" (for option \"-{name}\")")]
     NotBool { name: String, value: String },
     #[error("expected key {name} to have only a single value, received [{values}]")]
     Repeated { name: String, values: String },

@@ -606,6 +606,34 @@ pub fn generated(target: &str) -> Vec<Vec<u8>> {
             "files\0write\0--create\0--offset=-1\0/a",
             "dag\0export\0--progress=false\0ipfs://bafkqaaa",
         ]),
+        "http_multipart" => {
+            let mut v = text(&[
+                "\x01B--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"dir\"\r\nContent-Type: application/x-directory\r\n\r\n\r\n--B\r\nContent-Disposition: form-data; name=\"file?mode=0644&mtime=5&mtime-nsecs=7\"; filename=\"dir%2Fa+b.txt\"\r\nContent-Type: application/octet-stream\r\n\r\nhello\r\n--B-ish\r\n\r\n--B--\r\n",
+                "\x03xyzpreamble\n--xyz\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\n\ndata\n--xyz--",
+                "\x02AB--AB\r\nContent-Disposition: form-data; name=\"file-1\"; filename*=utf-8''%C3%A9\r\nContent-Type: application/symlink\r\n\r\ntarget\r\n--AB  \r\nX: 1\r\n folded\r\n\r\n\r\n--AB--",
+                "multipart/form-data; boundary=\"q\\\"b\"; x=y",
+            ]);
+            v.push(b"\x01B--B\r\n\r\n\r\n--B".to_vec());
+            v
+        }
+        "http_maddr" => text(&[
+            "/ip4/127.0.0.1/tcp/5001",
+            "/ip6/::1/tcp/5001/http",
+            "/dns4/localhost/tcp/5001",
+            "/dns/a-b.example/tcp/1/",
+            "http://127.0.0.1:5001/",
+            "http://[::ffff:1.2.3.4]:80",
+            "/ip4/127.0.0.1/tcp/5001/https",
+            "/unix/tmp/api.sock",
+        ]),
+        "http_auth" => text(&[
+            "basic:alice:pw\0Basic YWxpY2U6cHc=\0/api/v0/id",
+            "bearer:tok\0Bearer tok\0/api/v0/idx",
+            "tok\0Bearer tok\0/api/v0/cat",
+            "basic:YWxpY2U6cHc=\0Basic YWxpY2U6cHc=",
+            "digest:x\0Digest x",
+            r#"{"API":{"HTTPHeaders":{"Access-Control-Allow-Origin":["*"],"X":"y"},"Authorizations":{"a":{"AuthSecret":"basic:a:b","AllowedPaths":["/api/v0"]}}}}"#,
+        ]),
         "commands_path" => text(&[
             "/ipfs/QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn/a/b",
             "ipfs://bafkqaaa/x//y/",
@@ -767,6 +795,18 @@ pub fn dictionary(target: &str) -> &'static [&'static [u8]] {
         }
         "mfs_path" => &[b"/", b"..", b".", b"//", b"0777", b"-"],
         "repo_proc_locks" => &[b"FLOCK", b"POSIX", b" -> ", b"ADVISORY", b"WRITE", b"READ", b"fe:01:", b"\n", b":"],
+        "http_multipart" => &[
+            b"\r\n--B",
+            b"--B--",
+            b"\r\n\r\n",
+            b"Content-Disposition: form-data; name=\"file?mode=0755\"; filename=\"",
+            b"Content-Type: application/x-directory",
+            b"%2F",
+            b"..",
+            b"\n",
+        ],
+        "http_maddr" => &[b"/ip4/", b"/ip6/", b"/dns4/", b"/tcp/", b"/http", b"http://", b"[::1]", b":", b"65535"],
+        "http_auth" => &[b"basic:", b"bearer:", b"Basic ", b"Bearer ", b"\0", b":", b"/api/v0/"],
         _ => &[],
     }
 }

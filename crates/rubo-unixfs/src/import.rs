@@ -353,8 +353,10 @@ impl<'a> Importer<'a> {
         }
         if !self.seen_top {
             self.seen_top = true;
-            self.top_is_dir = matches!(entry.kind, EntryKind::Dir);
-            self.top_name = path.clone();
+            // `dir/a.txt` first, with no `dir` entry before it (API clients
+            // send only files): `dir` is an implicit top-level directory.
+            self.top_is_dir = matches!(entry.kind, EntryKind::Dir) || parts.len() > 1;
+            self.top_name = parts.first().map_or_else(BString::default, |p| BString::from(*p));
         }
         let Some((name, parents)) = parts.split_last() else {
             // The top level itself, unnamed (stdin, or a directory given as ".").

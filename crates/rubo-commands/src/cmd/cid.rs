@@ -51,7 +51,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo: RepoUse::None,
             repo_for: None,
             args: ArgKind::StdinStrings,
-            local_only: true,
+            local_only: false,
             def: || {
                 Command::new("format")
                     .about("Format and convert a CID in various useful ways.")
@@ -74,7 +74,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo: RepoUse::None,
             repo_for: None,
             args: ArgKind::StdinStrings,
-            local_only: true,
+            local_only: false,
             def: || {
                 Command::new("base32")
                     .about("Convert CIDs to Base32 CID version 1.")
@@ -93,7 +93,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo: RepoUse::None,
             repo_for: None,
             args: ArgKind::Strings,
-            local_only: true,
+            local_only: false,
             def: || {
                 Command::new("codecs")
                     .about("List available CID multicodecs.")
@@ -112,7 +112,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo: RepoUse::None,
             repo_for: None,
             args: ArgKind::Strings,
-            local_only: true,
+            local_only: false,
             def: || {
                 Command::new("hashes")
                     .about("List available multihashes.")
@@ -131,7 +131,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo: RepoUse::None,
             repo_for: None,
             args: ArgKind::StdinStrings,
-            local_only: true,
+            local_only: false,
             def: || {
                 Command::new("inspect")
                     .about("Inspect and display detailed information about a CID.")
@@ -163,7 +163,7 @@ pub(crate) fn bases_spec(path: &'static str) -> Spec {
         repo: RepoUse::None,
         repo_for: None,
         args: ArgKind::Strings,
-        local_only: true,
+        local_only: false,
         def: || {
             Command::new("bases")
                 .about("List available multibase encodings.")

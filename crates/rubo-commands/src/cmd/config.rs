@@ -169,7 +169,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo: RepoUse::None,
             repo_for: None,
             args: ArgKind::Strings,
-            local_only: true,
+            local_only: false,
             def: || Command::new("profile").about("Apply profiles to config.").args_conflicts_with_subcommands(true),
             run: |_ctx, _req| {
                 Box::pin(async {

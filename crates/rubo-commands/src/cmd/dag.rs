@@ -281,7 +281,8 @@ async fn get(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let output = multicodec(req.opts.str("output-codec").unwrap_or("dag-json"))?;
     let path = one_path(&req, "ref")?;
     let data = tokio::task::spawn_blocking(move || node.dag().get(&path, output)).await??;
-    Ok(Output::bytes("application/octet-stream", Bytes::from(data)))
+    // Kubo sends raw outputs as text/plain unless it names another type.
+    Ok(Output::bytes("text/plain", Bytes::from(data)))
 }
 
 /// The base of a CIDv1 as written, for echoing it back (Kubo's

@@ -742,7 +742,8 @@ async fn read(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
             }
         }
     });
-    Ok(Output::Bytes { content_type: "application/octet-stream", stream: rx })
+    // Kubo: raw outputs are text/plain.
+    Ok(Output::Bytes { content_type: "text/plain", stream: rx })
 }
 
 // ---- cp, mv, rm ----

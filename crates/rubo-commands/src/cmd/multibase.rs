@@ -20,7 +20,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo: RepoUse::None,
             repo_for: None,
             args: ArgKind::Files,
-            local_only: true,
+            local_only: false,
             def: || {
                 Command::new("encode")
                     .about("Encode data into multibase string")
@@ -44,7 +44,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo: RepoUse::None,
             repo_for: None,
             args: ArgKind::Files,
-            local_only: true,
+            local_only: false,
             def: || {
                 Command::new("decode")
                     .about("Decode multibase string")
@@ -65,7 +65,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo: RepoUse::None,
             repo_for: None,
             args: ArgKind::Files,
-            local_only: true,
+            local_only: false,
             def: || {
                 Command::new("transcode")
                     .about("Transcode multibase string between bases")

@@ -368,8 +368,9 @@ async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     };
     let preserve_mode = o.flag("preserve-mode")?;
     let preserve_mtime = o.flag("preserve-mtime")?;
-    // Kubo's adder reports progress only when asked (the CLI asks on a terminal).
-    let progress = o.bool("progress")?.unwrap_or(false);
+    // Progress lines only when asked for, as Kubo: API clients that list
+    // every line (ipfshttpclient) would take them for added files.
+    let progress = o.flag("progress")?;
     let tree = req.take_inputs("path")?.into_add_entries();
     // Explicit --mode/--mtime win over preserved ones; preserved ones only when asked.
     let tree: rubo_node::AddEntries = Box::new(tree.map(move |e| {

@@ -39,7 +39,7 @@ pub(crate) fn specs() -> Vec<Spec> {
         repo_for: None,
         repo: RepoUse::None,
         args: ArgKind::Strings,
-        local_only: true,
+        local_only: false,
         def: || {
             Command::new("version")
                 .about("Show rubo version information.")
