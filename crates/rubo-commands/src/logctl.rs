@@ -13,8 +13,18 @@ static SETTER: OnceLock<Setter> = OnceLock::new();
 
 /// The subsystems (tracing targets) rubo logs under.
 pub const SUBSYSTEMS: &[&str] = &[
-    "rubo", "rubo_cli", "rubo_commands", "rubo_dag", "rubo_http", "rubo_mfs", "rubo_net", "rubo_node", "rubo_repo",
-    "rubo_types", "rubo_unixfs", "libp2p",
+    "rubo",
+    "rubo_cli",
+    "rubo_commands",
+    "rubo_dag",
+    "rubo_http",
+    "rubo_mfs",
+    "rubo_net",
+    "rubo_node",
+    "rubo_repo",
+    "rubo_types",
+    "rubo_unixfs",
+    "libp2p",
 ];
 
 /// Installs the function that applies a filter directive (`EnvFilter` syntax).

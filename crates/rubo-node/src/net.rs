@@ -86,9 +86,7 @@ pub fn net_config(doc: &Value) -> Result<NetConfig, NodeError> {
     };
     c.bootstrap = strings(doc, "/Bootstrap")
         .into_iter()
-        .flat_map(|b| {
-            if b == "auto" { DEFAULT_BOOTSTRAP.iter().map(|s| s.to_string()).collect() } else { vec![b] }
-        })
+        .flat_map(|b| if b == "auto" { DEFAULT_BOOTSTRAP.iter().map(|s| s.to_string()).collect() } else { vec![b] })
         .collect();
     if let Some(Value::Array(peers)) = doc.pointer("/Peering/Peers") {
         for p in peers {

@@ -16,7 +16,10 @@ pub(crate) fn groups() -> Vec<Group> {
 }
 
 fn peers_arg() -> Arg {
-    Arg::new("peer").help("A peer to add to the bootstrap list (in the format '<multiaddr>/<peerID>')").num_args(0..).action(ArgAction::Append)
+    Arg::new("peer")
+        .help("A peer to add to the bootstrap list (in the format '<multiaddr>/<peerID>')")
+        .num_args(0..)
+        .action(ArgAction::Append)
 }
 
 pub(crate) fn specs() -> Vec<Spec> {
@@ -109,11 +112,23 @@ pub(crate) fn specs() -> Vec<Spec> {
                          Subsystems are rubo's crates (see 'rubo log ls'); 'all' or '*' means every one.\n\
                          Levels: error, warn, info, debug, trace.",
                     )
-                    .arg(Arg::new("subsystem").help("The subsystem logging identifier. Use 'all' for all subsystems.").required(true))
-                    .arg(Arg::new("level").help("The log level, with 'debug' the most verbose and 'error' the least.").required(true))
+                    .arg(
+                        Arg::new("subsystem")
+                            .help("The subsystem logging identifier. Use 'all' for all subsystems.")
+                            .required(true),
+                    )
+                    .arg(
+                        Arg::new("level")
+                            .help("The log level, with 'debug' the most verbose and 'error' the least.")
+                            .required(true),
+                    )
             },
             run: |_, req| Box::pin(log_level(req)),
-            text: |_| Box::new(FnText(|v: Value, p: &mut Printer<'_>| p.out(v.get("Message").and_then(Value::as_str).unwrap_or_default()))),
+            text: |_| {
+                Box::new(FnText(|v: Value, p: &mut Printer<'_>| {
+                    p.out(v.get("Message").and_then(Value::as_str).unwrap_or_default())
+                }))
+            },
         },
         Spec {
             path: "log ls",
@@ -121,7 +136,11 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo_for: None,
             args: ArgKind::Strings,
             local_only: false,
-            def: || Command::new("ls").about("List the logging subsystems.").long_about("'rubo log ls' is a utility command used to list the logging subsystems of a running daemon."),
+            def: || {
+                Command::new("ls").about("List the logging subsystems.").long_about(
+                    "'rubo log ls' is a utility command used to list the logging subsystems of a running daemon.",
+                )
+            },
             run: |_, _| Box::pin(async { Output::value(json!({ "Strings": crate::logctl::subsystems() })) }),
             text: |_| {
                 Box::new(FnText(|v: Value, p: &mut Printer<'_>| {
@@ -138,7 +157,11 @@ pub(crate) fn specs() -> Vec<Spec> {
             repo_for: None,
             args: ArgKind::Strings,
             local_only: false,
-            def: || Command::new("sys").about("Print system diagnostic information.").long_about("Prints out information about your computer to aid in easier debugging."),
+            def: || {
+                Command::new("sys")
+                    .about("Print system diagnostic information.")
+                    .long_about("Prints out information about your computer to aid in easier debugging.")
+            },
             run: |ctx, _| Box::pin(diag_sys(ctx)),
             text: |_| Box::new(crate::output::JsonText),
         },
@@ -377,8 +400,11 @@ fn path_strings(prefix: &str, c: &CmdOut, flags: bool, out: &mut Vec<String>) {
     out.push(path.clone());
     if !prefix.is_empty() && flags {
         for o in &c.options {
-            let names: Vec<String> =
-                o.names.iter().map(|n| if n.len() == 1 { format!("{path} -{n}") } else { format!("{path} --{n}") }).collect();
+            let names: Vec<String> = o
+                .names
+                .iter()
+                .map(|n| if n.len() == 1 { format!("{path} -{n}") } else { format!("{path} --{n}") })
+                .collect();
             out.push(names.join(" / "));
         }
     }

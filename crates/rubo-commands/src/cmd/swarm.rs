@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use rubo_node::Node;
 use rubo_node::rubo_net::libp2p::multiaddr::Protocol;
 use rubo_node::rubo_net::libp2p::{Multiaddr, PeerId};
 use rubo_node::rubo_net::{Direction, NetHandle, PeerInfo};
-use rubo_node::Node;
 use rubo_repo::config::units::format_duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -118,7 +118,9 @@ pub(crate) fn specs() -> Vec<Spec> {
             || {
                 Command::new("local")
                     .about("List local addresses.")
-                    .long_about("'rubo swarm addrs local' lists all local listening addresses announced to the network.")
+                    .long_about(
+                        "'rubo swarm addrs local' lists all local listening addresses announced to the network.",
+                    )
                     .arg(bool_opt("id", "Show peer ID in addresses."))
             },
             |ctx, req| Box::pin(addrs_local(ctx, req)),
@@ -229,7 +231,13 @@ pub(crate) fn specs() -> Vec<Spec> {
                          via the routing system, sends pings, waits for pongs, and prints out round-\n\
                          trip latency information.",
                     )
-                    .arg(Arg::new("peer ID").help("ID of peer to be pinged.").required(true).num_args(1..).action(ArgAction::Append))
+                    .arg(
+                        Arg::new("peer ID")
+                            .help("ID of peer to be pinged.")
+                            .required(true)
+                            .num_args(1..)
+                            .action(ArgAction::Append),
+                    )
                     .arg(str_opt("count", "Number of ping messages to send. [default: 10]").short('n'))
             },
             |ctx, req| Box::pin(ping(ctx, req)),
@@ -247,7 +255,13 @@ pub(crate) fn specs() -> Vec<Spec> {
                     .arg(str_opt("peer", "Specify a peer to print bandwidth for.").short('p'))
                     .arg(str_opt("proto", "Specify a protocol to print bandwidth for.").short('t'))
                     .arg(bool_opt("poll", "Print bandwidth at an interval."))
-                    .arg(str_opt("interval", "Time interval to wait between updating output, if 'poll' is true. [default: 1s]").short('i'))
+                    .arg(
+                        str_opt(
+                            "interval",
+                            "Time interval to wait between updating output, if 'poll' is true. [default: 1s]",
+                        )
+                        .short('i'),
+                    )
             },
             |ctx, req| Box::pin(stats_bw(ctx, req)),
             |_| Box::new(FnText(bw_text)),
@@ -703,7 +717,9 @@ async fn ping(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
         let p = peer_of(&a).ok_or_else(|| CmdError::client("the multiaddr must end with /p2p/<peer id>"))?;
         (p, Some(a))
     } else {
-        let p = arg.parse::<PeerId>().map_err(|e| CmdError::client(format!("failed to parse peer address '{arg}': {e}")))?;
+        let p = arg
+            .parse::<PeerId>()
+            .map_err(|e| CmdError::client(format!("failed to parse peer address '{arg}': {e}")))?;
         (p, None)
     };
     if peer == node.repo().identity().peer_id() {
@@ -799,7 +815,9 @@ async fn stats_bw(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
         Err(e) => return Err(CmdError::client(format!("unable to run offline: {}", e.message))),
     };
     if req.opts.contains("peer") || req.opts.contains("proto") {
-        return Err(CmdError::client("rubo counts bandwidth for the whole node only: --peer and --proto are not supported"));
+        return Err(CmdError::client(
+            "rubo counts bandwidth for the whole node only: --peer and --proto are not supported",
+        ));
     }
     let poll = req.opts.flag("poll")?;
     let interval = match req.opts.str("interval") {
@@ -810,7 +828,12 @@ async fn stats_bw(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     tokio::spawn(async move {
         loop {
             let v = net.bandwidth().await.map_err(net_err).and_then(|b| {
-                to_value(BwStats { total_in: b.total_in, total_out: b.total_out, rate_in: b.rate_in, rate_out: b.rate_out })
+                to_value(BwStats {
+                    total_in: b.total_in,
+                    total_out: b.total_out,
+                    rate_in: b.rate_in,
+                    rate_out: b.rate_out,
+                })
             });
             let stop = v.is_err();
             if tx.send(v).await.is_err() || stop || !poll {
