@@ -40,7 +40,8 @@ pub fn parse_entity_bytes(s: &str) -> Result<EntityBytes, String> {
         return Ok(EntityBytes { from, to: None });
     }
     let to = go_int(parts[1])?;
-    if (from >= 0 && to >= 0 && from > to) || (from < 0 && to < 0 && from > to) {
+    // Only comparable when both count from the same end.
+    if from > to && (from >= 0) == (to >= 0) {
         return Err("cannot have an entity-bytes range where 'from' is after 'to'".into());
     }
     Ok(EntityBytes { from, to: Some(to) })

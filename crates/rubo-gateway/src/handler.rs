@@ -199,6 +199,13 @@ fn block_of(store: &Store, cid: &Cid, path: &str) -> Result<Block, GwError> {
     store.get(cid).map_err(|e| GwError::node(e, path))
 }
 
+/// Which bytes of a file to read ahead for content sniffing.
+#[derive(Debug, Clone, Copy)]
+struct Sniff {
+    at: u64,
+    len: u64,
+}
+
 /// What a deserialized response serves.
 enum Plan {
     /// A JSON/CBOR/DAG-JSON/DAG-CBOR block.
@@ -217,7 +224,6 @@ enum Plan {
 }
 
 struct FilePlan {
-    cid: Cid,
     block: Block,
     size: u64,
     mtime: Option<i64>,
@@ -246,13 +252,17 @@ fn file_plan(
     block: Block,
     size: u64,
     mtime: Option<i64>,
-    head_at: u64,
+    sniff: Sniff,
     path: &str,
 ) -> Result<FilePlan, GwError> {
-    let at = head_at.min(size);
-    let head =
-        read_head(store, &block, at, (size - at).min(mime::SNIFF_LEN as u64)).map_err(|e| GwError::node(e, path))?;
-    Ok(FilePlan { cid: *block.cid(), block, size, mtime, head, head_at: at })
+    let at = sniff.at.min(size);
+    let want = (size - at).min(sniff.len);
+    let head = if want == 0 {
+        Bytes::new()
+    } else {
+        read_head(store, &block, at, want).map_err(|e| GwError::node(e, path))?
+    };
+    Ok(FilePlan { block, size, mtime, head, head_at: at })
 }
 
 /// Cumulative DAG size of a dag-pb node: its block plus its links' Tsizes.
@@ -262,7 +272,7 @@ fn dag_size(block: &Block) -> u64 {
     block.len() as u64 + links
 }
 
-fn plan(store: &Store, r: &Resolved, head_at: u64, want_index: bool, path: &str) -> Result<Plan, GwError> {
+fn plan(store: &Store, r: &Resolved, sniff: Sniff, want_index: bool, path: &str) -> Result<Plan, GwError> {
     let block = block_of(store, &r.cid, path)?;
     match r.cid.codec() {
         codec::JSON | codec::CBOR | codec::DAG_JSON | codec::DAG_CBOR => return Ok(Plan::Codec { block }),
@@ -278,7 +288,7 @@ fn plan(store: &Store, r: &Resolved, head_at: u64, want_index: bool, path: &str)
         .map_err(|e| GwError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("failed to resolve {path}: {e}")))?;
     let mtime = node.mtime.map(|t| t.seconds);
     match node.kind {
-        NodeKind::File { size } => Ok(Plan::File(file_plan(store, block, size, mtime, head_at, path)?)),
+        NodeKind::File { size } => Ok(Plan::File(file_plan(store, block, size, mtime, sniff, path)?)),
         NodeKind::Symlink { target } => Ok(Plan::Symlink { target: Bytes::from(target.to_vec()) }),
         NodeKind::Directory | NodeKind::HamtDirectory => {
             let size = dag_size(&block);
@@ -299,7 +309,9 @@ fn plan(store: &Store, r: &Resolved, head_at: u64, want_index: bool, path: &str)
                             "index.html could not be read: not a file",
                         ));
                     };
-                    index = Some(file_plan(store, ib, isize, inode.mtime.map(|t| t.seconds), head_at, path)?);
+                    // index.html is HTML by its name: nothing to sniff.
+                    let none = Sniff { at: sniff.at, len: 0 };
+                    index = Some(file_plan(store, ib, isize, inode.mtime.map(|t| t.seconds), none, path)?);
                 }
             }
             Ok(Plan::Dir { block, dag_size: size, index })
@@ -747,7 +759,7 @@ impl State {
             }
         }
         if ctx.origin.is_none() && (ctx.path.starts_with("/ipfs/ipfs/") || ctx.path.starts_with("/ipfs/ipns/")) {
-            let mut loc = escape_path(ctx.path["/ipfs".len()..].as_bytes());
+            let mut loc = escape_path(&ctx.path.as_bytes()["/ipfs".len()..]);
             if !ctx.query.is_empty() {
                 loc = format!("{loc}?{}", encode_query(&ctx.query));
             }
@@ -917,15 +929,23 @@ impl State {
     /// Deserialized responses (and `?format=json|cbor`).
     async fn serve_defaults(self: &Arc<Self>, ctx: &Ctx, t: Target, format: Option<Format>) -> Response<Body> {
         let ranges = match ctx.headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
-            Some(h) if !ctx.head || true => match range::parse(h) {
+            Some(h) => match range::parse(h) {
                 Ok(r) => r,
                 Err(e) => {
-                    return self.fail(ctx, GwError::new(StatusCode::BAD_REQUEST, format!("invalid range request: {e}")));
+                    return self
+                        .fail(ctx, GwError::new(StatusCode::BAD_REQUEST, format!("invalid range request: {e}")));
                 }
             },
             _ => Vec::new(),
         };
-        let head_at = if ctx.head { 0 } else { range_start_hint(&ranges) };
+        // Sniffing reads the first bytes sent (none when the name says the type).
+        let sniff = if mime::by_extension(&filename_of(ctx, &t.display)).is_some() {
+            Sniff { at: 0, len: 0 }
+        } else if ctx.head {
+            Sniff { at: 0, len: mime::SNIFF_LEN as u64 }
+        } else {
+            range_window(&ranges)
+        };
         let want_index = ctx.url_path.ends_with('/');
         let store = self.store(ctx.offline);
         let origin = ctx.origin.is_some();
@@ -955,12 +975,12 @@ impl State {
                     }
                     Err(e) => return Err(e),
                 };
-                let p = plan(&store, &r.0, head_at, want_index, &display)?;
-                Ok(Prepared::Plan { resolved: r.0, status: r.1, plan: p, store })
+                let p = plan(&store, &r.0, sniff, want_index, &display)?;
+                Ok(Prepared::Plan(Box::new((r.0, r.1, p, store))))
             })
             .await;
         let (resolved, status, plan, store) = match res {
-            Ok(Prepared::Plan { resolved, status, plan, store }) => (resolved, status, plan, store),
+            Ok(Prepared::Plan(b)) => *b,
             Ok(Prepared::Redirect { status, location }) => {
                 return redirect(StatusCode::from_u16(status).unwrap_or(StatusCode::MOVED_PERMANENTLY), &location);
             }
@@ -986,7 +1006,7 @@ impl State {
         let mut out = ctx.out.clone();
         out.insert("x-ipfs-roots", hv(&roots));
         match plan {
-            Plan::Codec { block } => self.render_codec(ctx, &t, out, block, &resolved, None),
+            Plan::Codec { block } => self.render_codec(ctx, &t, out, block, &resolved, format.clone()),
             Plan::Symlink { target } => {
                 let len = target.len() as u64;
                 let f = Served { etag: fmt_etag, cc, mtime: None, ctype: "inode/symlink".into(), size: len, status };
@@ -994,10 +1014,10 @@ impl State {
             }
             Plan::File(fp) => {
                 let name = filename_of(ctx, &t.display);
-                let ctype = self.content_type(&name, &fp, &ranges, None);
+                let ctype = self.content_type(&name, &fp, None);
                 let f = Served { etag: fmt_etag, cc, mtime: fp.mtime, ctype, size: fp.size, status };
                 self.disposition(ctx, &mut out);
-                self.serve_bytes(ctx, out, f, &ranges, BytesSource::File { store, plan: fp }, true)
+                self.serve_bytes(ctx, out, f, &ranges, BytesSource::File(Box::new((store, fp))), true)
             }
             Plan::Dir { block, dag_size, index } => {
                 if !ctx.url_path.ends_with('/') && ctx.q("go-get") != Some("1") {
@@ -1013,10 +1033,10 @@ impl State {
                     return r;
                 }
                 if let Some(fp) = index {
-                    let ctype = self.content_type("index.html", &fp, &ranges, Some("text/html"));
+                    let ctype = self.content_type("index.html", &fp, Some("text/html"));
                     let f = Served { etag: fmt_etag, cc, mtime: fp.mtime, ctype, size: fp.size, status };
                     self.disposition(ctx, &mut out);
-                    return self.serve_bytes(ctx, out, f, &ranges, BytesSource::File { store, plan: fp }, true);
+                    return self.serve_bytes(ctx, out, f, &ranges, BytesSource::File(Box::new((store, fp))), true);
                 }
                 self.listing(ctx, out, &t, block, dag_size, store, dir_etag)
             }
@@ -1032,14 +1052,10 @@ impl State {
 
     /// Kubo's choice: the name's extension, else the type sniffed from the
     /// first bytes; HTML without its charset (browsers find it).
-    fn content_type(&self, name: &str, fp: &FilePlan, ranges: &[RangeSpec], fallback: Option<&str>) -> String {
+    fn content_type(&self, name: &str, fp: &FilePlan, fallback: Option<&str>) -> String {
         let t = mime::by_extension(name).or(fallback).unwrap_or_else(|| {
             let complete = fp.head_at + fp.head.len() as u64 >= fp.size;
-            if fp.head_at == 0 || !range::starts_at_zero(ranges) {
-                mime::sniff(&fp.head, complete)
-            } else {
-                "application/octet-stream"
-            }
+            if fp.head.is_empty() && fp.size > 0 { "application/octet-stream" } else { mime::sniff(&fp.head, complete) }
         });
         if t.starts_with("text/html;") { "text/html".to_string() } else { t.to_string() }
     }
@@ -1122,7 +1138,10 @@ impl State {
                 let e = usize::try_from(start + len).unwrap_or(usize::MAX).min(bytes.len());
                 Body::from(bytes.slice(s..e))
             }
-            BytesSource::File { store, plan } => self.file_body(store, plan, start, len),
+            BytesSource::File(b) => {
+                let (store, plan) = *b;
+                self.file_body(store, plan, start, len)
+            }
         };
         b.body(body).unwrap_or_default()
     }
@@ -1232,7 +1251,9 @@ impl State {
             codec::JSON => Format::Json,
             codec::CBOR => Format::Cbor,
             codec::DAG_JSON => Format::DagJson,
-            _ => Format::DagCbor,
+            codec::DAG_CBOR => Format::DagCbor,
+            // dag-pb, raw...: only a conversion could give DAG-JSON/DAG-CBOR.
+            c => Format::Unsupported(codec::display_name(c)),
         };
         let html_preview = requested.is_none()
             && matches!(native, Format::DagJson | Format::DagCbor)
@@ -1362,7 +1383,8 @@ impl State {
             Some(h) => match range::parse(h) {
                 Ok(r) => r,
                 Err(e) => {
-                    return self.fail(ctx, GwError::new(StatusCode::BAD_REQUEST, format!("invalid range request: {e}")));
+                    return self
+                        .fail(ctx, GwError::new(StatusCode::BAD_REQUEST, format!("invalid range request: {e}")));
                 }
             },
             None => Vec::new(),
@@ -1496,8 +1518,6 @@ impl State {
             None => b.body(Body::empty()).unwrap_or_default(),
             Some(Err((status, msg))) => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let mut ctx_out = HeaderMap::new();
-                std::mem::swap(&mut ctx_out, &mut HeaderMap::new());
                 self.fail(ctx, GwError::new(status, msg))
             }
             Some(Ok(chunk)) => b.body(body::stream(Some(chunk), rx, self.cfg.retrieval_timeout)).unwrap_or_default(),
@@ -1525,7 +1545,7 @@ struct Target {
 }
 
 enum Prepared {
-    Plan { resolved: Resolved, status: Option<u16>, plan: Plan, store: Store },
+    Plan(Box<(Resolved, Option<u16>, Plan, Store)>),
     Redirect { status: u16, location: String },
 }
 
@@ -1541,7 +1561,7 @@ struct Served {
 
 enum BytesSource {
     Mem(Bytes),
-    File { store: Store, plan: FilePlan },
+    File(Box<(Store, FilePlan)>),
 }
 
 /// Kubo's ETags: `"<cid>"`, or `"<cid>.<format>"` for explicit formats
@@ -1574,12 +1594,15 @@ fn filename_of(ctx: &Ctx, display: &str) -> String {
     clean.rsplit('/').next().unwrap_or_default().to_string()
 }
 
-/// Where the first byte of a range request is (sniffing reads from there).
-fn range_start_hint(ranges: &[RangeSpec]) -> u64 {
+/// The bytes sniffing may read: from the first byte sent, never past the
+/// range (blocks outside it need not exist).
+fn range_window(ranges: &[RangeSpec]) -> Sniff {
+    let max = mime::SNIFF_LEN as u64;
     match ranges.first() {
-        Some(RangeSpec::From { from, .. }) => *from,
-        // A suffix: the size is not known yet; sniff from the start.
-        _ => 0,
+        None => Sniff { at: 0, len: max },
+        Some(RangeSpec::From { from, to }) => Sniff { at: *from, len: to.map_or(max, |t| (t - from + 1).min(max)) },
+        // A suffix: the size is not known yet; no read ahead.
+        Some(RangeSpec::Suffix(_)) => Sniff { at: 0, len: 0 },
     }
 }
 

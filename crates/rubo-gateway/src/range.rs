@@ -133,12 +133,6 @@ pub fn resolve(specs: &[RangeSpec], size: u64) -> Result<Option<ByteRange>, Rang
     Ok(ranges.first().copied())
 }
 
-/// Whether a range request starts at the first byte (content sniffing needs
-/// the first bytes, which a range from elsewhere does not read).
-pub(crate) fn starts_at_zero(specs: &[RangeSpec]) -> bool {
-    matches!(specs.first(), None | Some(RangeSpec::From { from: 0, .. }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,7 +155,5 @@ mod tests {
         {
             assert_eq!(parse(bad), Err(RangeError::Invalid), "{bad}");
         }
-        assert!(starts_at_zero(&parse("bytes=0-4").unwrap()));
-        assert!(!starts_at_zero(&parse("bytes=-4").unwrap()));
     }
 }
