@@ -51,7 +51,7 @@ pub mod engine;
 pub mod seeds;
 pub mod targets;
 
-pub use targets::{commands, dag, mfs, repo, types, unixfs};
+pub use targets::{commands, dag, gateway, mfs, repo, types, unixfs};
 
 /// A fuzz target: bytes in, panics out.
 pub type Target = fn(&[u8]);
@@ -92,6 +92,11 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("commands_extract_tar", commands::extract_tar),
     ("commands_argv", commands::argv),
     ("commands_path", commands::path_and_numbers),
+    ("gateway_range", gateway::range),
+    ("gateway_entity_bytes", gateway::entity_bytes),
+    ("gateway_redirects", gateway::redirects),
+    ("gateway_accept", gateway::accept),
+    ("gateway_host", gateway::host),
 ];
 
 /// The target called `name`.

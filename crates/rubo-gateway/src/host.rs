@@ -13,7 +13,7 @@ pub(crate) const DNS_LABEL_MAX: usize = 63;
 
 /// Namespaces that may appear as the second label of a subdomain origin
 /// (`p2p` and `ipld` only for Kubo compatibility).
-pub(crate) fn is_subdomain_namespace(ns: &str) -> bool {
+pub fn is_subdomain_namespace(ns: &str) -> bool {
     matches!(ns, "ipfs" | "ipns" | "p2p" | "ipld")
 }
 

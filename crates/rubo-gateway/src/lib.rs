@@ -44,9 +44,13 @@ use rubo_node::Node;
 pub mod parsers {
     pub use crate::accept::{Format, Negotiated, negotiate, parse_media_type};
     pub use crate::car::{CarParams, EntityBytes, parse_entity_bytes};
-    pub use crate::host::{Gateways, inline_dnslink, subdomain_url, to_dns_label, uninline_dnslink};
-    pub use crate::range::{ByteRange, RangeSpec, parse as parse_range, resolve as resolve_range};
-    pub use crate::redirects::{Rule, find as find_redirect, parse as parse_redirects};
+    pub use crate::host::{
+        Gateways, inline_dnslink, is_subdomain_namespace, subdomain_url, to_dns_label, uninline_dnslink,
+    };
+    pub use crate::range::{ByteRange, MAX_RANGES, RangeSpec, parse as parse_range, resolve as resolve_range};
+    pub use crate::redirects::{
+        MAX_TARGET as MAX_REDIRECT_TARGET, Rule, find as find_redirect, parse as parse_redirects,
+    };
     pub use crate::url::{clean_path, parse_query, unescape};
 }
 

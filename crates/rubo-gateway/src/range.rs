@@ -25,7 +25,7 @@ pub enum RangeError {
 
 /// Headers longer than this are not ranges anyone needs: refused, so parsing
 /// stays cheap whatever a client sends.
-pub(crate) const MAX_RANGES: usize = 64;
+pub const MAX_RANGES: usize = 64;
 
 /// Parses `bytes=a-b, c-, -d` without knowing the size (boxo's
 /// `parseRangeWithoutLength`): the syntax check made before any block is read.

@@ -168,10 +168,21 @@ impl Rule {
         }
         let mut to = self.to.clone();
         for (name, value) in &params {
-            to = to.replace(&format!(":{name}"), value);
+            to = bounded_replace(&to, &format!(":{name}"), value)?;
         }
-        Some(to.replace(":splat", s))
+        bounded_replace(&to, ":splat", s)
     }
+}
+
+/// Longest redirect target produced: placeholders repeated in a 64 KiB
+/// file, each replaced by a long request path, must not grow without bound.
+pub const MAX_TARGET: usize = 64 * 1024;
+
+/// `s.replace(from, to)`, or `None` past [`MAX_TARGET`] bytes.
+fn bounded_replace(s: &str, from: &str, to: &str) -> Option<String> {
+    let n = s.matches(from).count();
+    let len = s.len() - n * from.len() + n.checked_mul(to.len())?;
+    (len <= MAX_TARGET).then(|| s.replace(from, to))
 }
 
 /// The first rule matching `path`, with its expanded target.
@@ -203,5 +214,9 @@ mod tests {
         assert!(parse(b"/a javascript:alert(1)").is_err());
         assert_eq!(parse(&vec![b'#'; MAX_FILE_SIZE + 1]), Err(RedirectsError::TooLarge));
         assert_eq!(parse(b"\r\n  # c\r\n/a /b\r\n").unwrap().len(), 1);
+        // Expansion is bounded: many placeholders times a long path.
+        let bomb = format!("/:a /{}", ":a".repeat(20_000));
+        let rules = parse(bomb.as_bytes()).unwrap();
+        assert!(find(&rules, &format!("/{}", "x".repeat(10_000))).is_none());
     }
 }
