@@ -37,10 +37,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut rx = node.unixfs().add(Box::new(entries.into_iter()), opts);
         let mut root = None;
         while let Some(ev) = rx.recv().await {
-            if let AddEvent::Added { path, cid, .. } = ev? {
-                if path == "site" {
-                    root = Some(cid);
-                }
+            if let AddEvent::Added { path, cid, .. } = ev?
+                && path == "site"
+            {
+                root = Some(cid);
             }
         }
         let root = root.ok_or("no root")?;

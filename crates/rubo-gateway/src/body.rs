@@ -15,6 +15,12 @@ use hyper::body::Frame;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::mpsc;
 
+use rubo_node::NodeError;
+use rubo_types::{Block, Cid};
+use rubo_unixfs::export;
+
+use crate::store::Store;
+
 /// A chunk, or the status and message of the failure that ended the body.
 pub(crate) type Chunk = Result<Bytes, (u16, String)>;
 
@@ -28,13 +34,6 @@ pub(crate) const CHUNK: usize = 64 << 10;
 pub(crate) struct ChunkWriter {
     tx: mpsc::Sender<Chunk>,
     buf: Vec<u8>,
-}
-
-impl ChunkWriter {
-    pub(crate) fn send(&mut self, b: Bytes) -> std::io::Result<()> {
-        self.flush()?;
-        self.tx.blocking_send(Ok(b)).map_err(|_| gone())
-    }
 }
 
 fn gone() -> std::io::Error {
@@ -101,6 +100,65 @@ pub(crate) fn stream(first: Option<Bytes>, rx: mpsc::Receiver<Chunk>, idle: Opti
             // tells the client the response is incomplete.
             Some(Err((_, msg))) => Some((Err(std::io::Error::other(msg)), None)),
         }
+    });
+    Body::from_stream(s)
+}
+
+/// Bytes read per step of a file body.
+const FILE_STEP: u64 = 1 << 20;
+
+/// File bytes `from..end`, after `first`: pulled a step at a time as the
+/// client reads, each step a short blocking read. A slow client holds no
+/// thread, only its position.
+pub(crate) fn file(
+    store: Store,
+    root: Block,
+    first: Option<Bytes>,
+    from: u64,
+    end: u64,
+    idle: Option<Duration>,
+) -> Body {
+    type St = (Store, Block, u64, std::collections::VecDeque<Bytes>);
+    let mut pending = std::collections::VecDeque::new();
+    pending.extend(first);
+    let st: St = (store, root, from, pending);
+    let s = futures::stream::unfold(Some(st), move |st| async move {
+        let (store, root, pos, mut pending) = st?;
+        if let Some(b) = pending.pop_front() {
+            return Some((Ok(b), Some((store, root, pos, pending))));
+        }
+        if pos >= end {
+            return None;
+        }
+        let len = (end - pos).min(FILE_STEP);
+        let step = tokio::task::spawn_blocking(move || {
+            let mut out = std::collections::VecDeque::new();
+            let mut get = |c: &Cid| store.get(c);
+            let res = export::read_file::<NodeError>(&root, pos, Some(len), &mut get, &mut |b: Bytes| {
+                out.push_back(b);
+                Ok(())
+            });
+            (store, root, out, res.map_err(|e| e.to_string()))
+        });
+        let joined = match idle {
+            Some(d) => tokio::time::timeout(d, step).await.map_err(|_| "retrieval timeout".to_string()),
+            None => Ok(step.await),
+        };
+        let (store, root, mut out, res) = match joined {
+            Ok(Ok(x)) => x,
+            Ok(Err(e)) => return Some((Err(std::io::Error::other(e.to_string())), None)),
+            Err(e) => return Some((Err(std::io::Error::new(std::io::ErrorKind::TimedOut, e)), None)),
+        };
+        if let Err(e) = res {
+            return Some((Err(std::io::Error::other(e)), None));
+        }
+        let got: u64 = out.iter().map(|b| b.len() as u64).sum();
+        if got == 0 {
+            // The DAG holds less than its size says: end short, not loop.
+            return Some((Err(std::io::Error::other("file ended before its size")), None));
+        }
+        let b = out.pop_front()?;
+        Some((Ok(b), Some((store, root, pos + got, out))))
     });
     Body::from_stream(s)
 }

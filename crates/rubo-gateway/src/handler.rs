@@ -597,6 +597,15 @@ impl State {
                 return r;
             }
         };
+        // hyper bounds its read buffer; this bounds what a request may carry.
+        let head_len: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+        if head_len > self.cfg.max_header_bytes {
+            let mut r =
+                self.error(&false, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "request header fields too large");
+            // Such a client is not worth keeping.
+            r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
+        }
         let target_len = parts.uri.path_and_query().map_or(0, |pq| pq.as_str().len());
         if target_len > self.cfg.max_url_bytes {
             return self.error(&html, StatusCode::URI_TOO_LONG, "request URL is too long");
@@ -1162,15 +1171,7 @@ impl State {
         if from >= end {
             return Body::from(first.unwrap_or_default());
         }
-        let block = plan.block;
-        let rx = body::produce(move |w| {
-            let mut get = |c: &Cid| store.get(c);
-            export::read_file::<NodeError>(&block, from, Some(end - from), &mut get, &mut |b: Bytes| {
-                w.send(b).map_err(|e| e.to_string())
-            })
-            .map_err(|e| (500, e.to_string()))
-        });
-        body::stream(first, rx, self.cfg.retrieval_timeout)
+        body::file(store, plan.block, first, from, end, self.cfg.retrieval_timeout)
     }
 
     /// An HTML listing, written entry by entry.
