@@ -15,7 +15,7 @@ gw = subprocess.Popen(["target/release/examples/bench_server", os.path.join(work
 root = gw.stdout.readline().strip()
 conf = os.path.join(work, "nginx.conf")
 open(conf, "w").write(f"""
-worker_processes 2; daemon off; pid {work}/nginx.pid; error_log /dev/null;
+user root; worker_processes 2; daemon off; pid {work}/nginx.pid; error_log /dev/null;
 events {{ worker_connections 1024; }}
 http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
   server {{ listen 127.0.0.1:8082; root {work}/www; autoindex on; }} }}
