@@ -51,7 +51,7 @@ pub mod engine;
 pub mod seeds;
 pub mod targets;
 
-pub use targets::{commands, dag, http, mfs, repo, types, unixfs};
+pub use targets::{commands, dag, gateway, http, mfs, repo, types, unixfs};
 
 /// A fuzz target: bytes in, panics out.
 pub type Target = fn(&[u8]);
@@ -95,6 +95,11 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("http_multipart", http::multipart),
     ("http_maddr", http::maddr),
     ("http_auth", http::auth),
+    ("gateway_range", gateway::range),
+    ("gateway_entity_bytes", gateway::entity_bytes),
+    ("gateway_redirects", gateway::redirects),
+    ("gateway_accept", gateway::accept),
+    ("gateway_host", gateway::host),
 ];
 
 /// The target called `name`.

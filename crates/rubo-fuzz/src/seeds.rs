@@ -644,6 +644,44 @@ pub fn generated(target: &str) -> Vec<Vec<u8>> {
             "1_000",
             "T",
         ]),
+        "gateway_range" => text(&[
+            "\x1f\0\0\0\0\0\0\0bytes=6-16",
+            "\x1f\0\0\0\0\0\0\0bytes=-3",
+            "\0\x04\0\0\0\0\0\0bytes=6-16, 0-4,-1",
+            "\x7e\x7f\x7f\x7f\x7f\x7f\x7f\x7fbytes=9223372036854775806-",
+            "\x00\x00\x00\x00\x00\x00\x00\x00bytes=0-",
+            "\x10\0\0\0\0\0\0\0items=0-1",
+        ]),
+        "gateway_entity_bytes" => text(&[
+            "\x02\x04\0\0\0\0\0\x000:*",
+            "\x02\x04\0\0\0\0\0\x00512:-256",
+            "\x02\x04\0\0\0\0\0\x00-9999:-3",
+            "\x02\x04\0\0\0\0\0\x00-5:*",
+            "\0\0\0\0\0\0\0\x000:0",
+            "\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f-9223372036854775808:9223372036854775807",
+        ]),
+        "gateway_redirects" => text(&[
+            "/redirect-one /one.html\n/301-redirect-one /one.html 301\n/posts/:year/:month/:day/:title /articles/:year/:month/:day/:title 301\n/splat/* /redirected-splat/:splat 301\n/not-found/* /404.html 404\n/* /index.html 200\n",
+            "# comment\r\n\r\n/a /b 302\r\n",
+            "/source1/* /target-file?static-query1=static-val1 301\n/source3/* https://example.net/target3/:splat 301",
+            "/a /b 301!",
+            "/:a/:a /b",
+        ]),
+        "gateway_accept" => text(&[
+            "\napplication/vnd.ipld.car; version=1; order=dfs; dups=y",
+            "car\napplication/vnd.ipld.raw",
+            "\ntext/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "\napplication/vnd.ipld.car;order=\"unk\"",
+            "nope\napplication/json",
+        ]),
+        "gateway_host" => text(&[
+            "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi.ipfs.localhost:8080",
+            "/ipfs/QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR/a b?x=1",
+            "/ipns/en.wikipedia-on-ipfs.org/wiki/",
+            "h/ipns/12D3KooWSrT3kC1PL6UKYtqBPoXHQhRGwcgPzYuG4DvVtu96zP7p",
+            "en-wikipedia--on--ipfs-org.ipns.localhost",
+            "/a/../../b/%2e%2e/./c?uri=ipfs%3A%2F%2Fx",
+        ]),
         _ => Vec::new(),
     }
 }
@@ -794,6 +832,11 @@ pub fn dictionary(target: &str) -> &'static [&'static [u8]] {
             &[b"/repo/flatfs/shard/v1/", b"next-to-last/", b"prefix/", b"suffix/", b"key_", b"CIQ", b"AFK"]
         }
         "mfs_path" => &[b"/", b"..", b".", b"//", b"0777", b"-"],
+        "gateway_range" => &[b"bytes=", b"-", b",", b" ", b"0", b"9223372036854775807"],
+        "gateway_entity_bytes" => &[b":", b"*", b"-", b"0", b"9223372036854775807"],
+        "gateway_redirects" => &[b"/", b":splat", b"*", b" 301", b" 200", b" 404", b"\n", b"\r\n", b"#", b":id"],
+        "gateway_accept" => &[b"application/vnd.ipld.", b";", b"=", b"\"", b",", b"\n", b"car", b"raw", b"version=1"],
+        "gateway_host" => &[b".ipfs.", b".ipns.", b"localhost", b":8080", b"/ipfs/", b"/ipns/", b"--", b"%", b".."],
         "repo_proc_locks" => &[b"FLOCK", b"POSIX", b" -> ", b"ADVISORY", b"WRITE", b"READ", b"fe:01:", b"\n", b":"],
         "http_multipart" => &[
             b"\r\n--B",

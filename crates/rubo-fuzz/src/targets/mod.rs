@@ -2,6 +2,7 @@
 
 pub mod commands;
 pub mod dag;
+pub mod gateway;
 pub mod http;
 pub mod mfs;
 pub mod repo;
