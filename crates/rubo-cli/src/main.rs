@@ -18,6 +18,8 @@ use rubo_commands::{CmdError, Encoding, Output, Request};
 use rubo_node::{LockMode, Node};
 use rubo_types::BString;
 
+mod api;
+mod daemon;
 mod walk;
 
 const HELP_TEMPLATE: &str = "USAGE\n  {usage}\n\n{about-with-newline}\n{all-args}{after-help}";
@@ -65,6 +67,22 @@ fn root() -> Command {
                 .action(ArgAction::Set),
         )
         .arg(
+            Arg::new("api")
+                .long("api")
+                .global(true)
+                .help_heading("Global options")
+                .help("Use a specific API instance (defaults to the daemon in $RUBO_PATH/api)")
+                .action(ArgAction::Set),
+        )
+        .arg(
+            Arg::new("api-auth")
+                .long("api-auth")
+                .global(true)
+                .help_heading("Global options")
+                .help("Optional RPC API authorization secret (basic:user:pass or bearer:token)")
+                .action(ArgAction::Set),
+        )
+        .arg(
             Arg::new("debug")
                 .short('D')
                 .long("debug")
@@ -73,7 +91,7 @@ fn root() -> Command {
                 .help("Operate in debug mode (RUST_LOG=debug).")
                 .action(ArgAction::SetTrue),
         );
-    let tree = registry::build_tree(root);
+    let tree = registry::build_tree(root).subcommand(daemon::command());
     with_template(tree)
 }
 
@@ -212,6 +230,10 @@ fn main() -> ExitCode {
         }
     };
     init_logging(matches.get_flag("debug"));
+    if let Some(("daemon", dm)) = matches.subcommand() {
+        let offline = dm.get_one::<bool>("offline").copied().unwrap_or(false);
+        return daemon::run(repo_path(&matches), dm, offline);
+    }
     let (path, leaf_cmd, leaf_m) = registry::leaf(&cmd, &matches);
     if path.is_empty() {
         let _ = cmd.print_help();
@@ -275,7 +297,35 @@ fn main() -> ExitCode {
         }
     };
     let tty = std::io::stderr().is_terminal();
+    // A running daemon holds the repo: commands go to it over the API
+    // (`--api` names one explicitly), except those that run locally.
+    let explicit_api = matches.get_one::<String>("api").cloned();
+    let api_auth = matches.get_one::<String>("api-auth").cloned();
+    if explicit_api.is_some() && spec.local_only {
+        report("Error: api flag specified but command cannot be run on the daemon");
+        return ExitCode::from(1);
+    }
+    let remote = if spec.runs_locally() {
+        None
+    } else {
+        explicit_api.clone().or_else(|| rubo_http::client::api_file(&repo_path).ok().flatten())
+    };
     let result = rt.block_on(async {
+        if let Some(addr) = remote {
+            let client = rubo_http::Client::new(&addr, api_auth).map_err(|e| CmdError::client(e.to_string()))?;
+            match client.version_check().await {
+                Ok(_) => {
+                    let text = (spec.text)(&req);
+                    let enc = req.global.enc;
+                    let out = client.call(&spec_path, req).await?;
+                    return print(out, enc, text, tty).await;
+                }
+                // A stale `api` file (the daemon died): Kubo runs the
+                // command here, on the repo, unless `--api` was given.
+                Err(rubo_http::client::ClientError::Unreachable { .. }) if explicit_api.is_none() => {}
+                Err(e) => return Err(CmdError::new(e.to_string())),
+            }
+        }
         let ctx = match spec.repo_use(&req) {
             RepoUse::None => Ctx::None { repo_path, config_file },
             use_ => {

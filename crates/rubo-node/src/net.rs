@@ -169,6 +169,11 @@ impl Node {
         self.inner.daemon.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Whether a daemon runs this node.
+    pub fn is_daemon(&self) -> bool {
+        self.inner.daemon.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Asks the daemon to stop (`rubo shutdown`).
     pub fn request_shutdown(&self) -> Result<(), NodeError> {
         if !self.inner.daemon.load(std::sync::atomic::Ordering::SeqCst) {

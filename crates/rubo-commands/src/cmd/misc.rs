@@ -100,7 +100,7 @@ pub(crate) fn specs() -> Vec<Spec> {
         },
         Spec {
             path: "log level",
-            repo: RepoUse::None,
+            repo: RepoUse::Read,
             repo_for: None,
             args: ArgKind::Strings,
             local_only: false,
@@ -123,7 +123,7 @@ pub(crate) fn specs() -> Vec<Spec> {
                             .required(true),
                     )
             },
-            run: |_, req| Box::pin(log_level(req)),
+            run: |ctx, req| Box::pin(log_level(ctx, req)),
             text: |_| {
                 Box::new(FnText(|v: Value, p: &mut Printer<'_>| {
                     p.out(v.get("Message").and_then(Value::as_str).unwrap_or_default())
@@ -132,7 +132,7 @@ pub(crate) fn specs() -> Vec<Spec> {
         },
         Spec {
             path: "log ls",
-            repo: RepoUse::None,
+            repo: RepoUse::Read,
             repo_for: None,
             args: ArgKind::Strings,
             local_only: false,
@@ -309,7 +309,11 @@ async fn bootstrap_rm(ctx: Ctx, req: Request, all_cmd: bool) -> Result<Output, C
 
 // ---- log ----
 
-async fn log_level(req: Request) -> Result<Output, CmdError> {
+async fn log_level(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
+    // The daemon's log, as Kubo's `NoLocal`: a local run has nothing to change.
+    if !ctx.node()?.is_daemon() {
+        return Err(CmdError::new("command must be run on the daemon: [log level]"));
+    }
     let subsystem = req.arg(0, "subsystem")?.to_string();
     let level = req.arg(1, "level")?.to_string();
     let shown = crate::logctl::set_level(&subsystem, &level)?;
