@@ -154,7 +154,9 @@ async fn oversized_requests_and_bad_paths() {
 #[tokio::test]
 async fn retrieval_timeout_and_concurrency_limit() {
     let (dir, node) = node_with(&[]);
-    node.set_exchange(Arc::new(Silent::default()), rt().handle().clone()).unwrap();
+    let silent = Arc::new(Silent::default());
+    node.set_exchange(silent.clone(), rt().handle().clone()).unwrap();
+    let fetches = || silent.held.lock().map(|h| h.len()).unwrap_or(0);
     let missing = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
     // RetrievalTimeout: content no peer gives in time is 504 with Retry-After.
     let gw = Gw::start(node.clone(), None, |d| d["Gateway"]["RetrievalTimeout"] = "1s".into());
@@ -175,11 +177,15 @@ async fn retrieval_timeout_and_concurrency_limit() {
         d["Gateway"]["MaxConcurrentRequests"] = 2.into();
         d["Gateway"]["RetrievalTimeout"] = "120s".into();
     });
+    // One at a time, each in flight (its fetch begun) before the next, so
+    // that both hold a slot when the third request comes.
     let mut held = Vec::new();
     for _ in 0..2 {
+        let before = fetches();
         let mut s = TcpStream::connect(gw.addr).await.unwrap();
         s.write_all(format!("GET /ipfs/{missing} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes()).await.unwrap();
         held.push(s);
+        wait_for("the held request's fetch", || fetches() > before).await;
     }
     let addr = gw.addr;
     let mut got = None;
