@@ -86,6 +86,9 @@ impl Meter {
     }
 }
 
+/// Answered once every listed connection of a disconnect has closed.
+type DisconnectReply = oneshot::Sender<Result<(), NetError>>;
+
 struct Actor {
     swarm: Swarm<NetBehaviour>,
     commands: mpsc::Receiver<Command>,
@@ -107,7 +110,7 @@ struct Actor {
     peering: Peering,
 
     pending_connects: HashMap<ConnectionId, (PeerId, oneshot::Sender<Result<PeerId, NetError>>)>,
-    pending_disconnects: Vec<(HashSet<ConnectionId>, oneshot::Sender<Result<(), NetError>>)>,
+    pending_disconnects: Vec<(HashSet<ConnectionId>, DisconnectReply)>,
     pending_identify: HashMap<PeerId, Vec<oneshot::Sender<Result<IdentifyInfo, NetError>>>>,
     pending_identify_count: usize,
 
