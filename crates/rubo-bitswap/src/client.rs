@@ -51,11 +51,17 @@ impl PeerWants {
     }
 }
 
+/// Blocks received lately, with the sessions that wanted them: a HAVE that arrives after the
+/// block still tells those sessions the peer holds their content.
+const RECENT_BLOCKS: usize = 4096;
+
 #[derive(Default)]
 pub(crate) struct ClientState {
     wants: HashMap<Cid, WantRec>,
     peers: HashMap<PeerId, PeerWants>,
     sessions: HashMap<u64, mpsc::Sender<SessionEvent>>,
+    received: HashMap<Cid, Vec<u64>>,
+    received_order: VecDeque<Cid>,
 }
 
 impl ClientState {
@@ -139,6 +145,14 @@ impl ClientState {
     pub(crate) fn on_block(&mut self, from: &PeerId, cid: &Cid) -> (Vec<mpsc::Sender<SessionEvent>>, Vec<PeerId>) {
         let Some(w) = self.wants.remove(cid) else { return (Vec::new(), Vec::new()) };
         let sessions = w.sessions.iter().filter_map(|s| self.sessions.get(s).cloned()).collect();
+        if self.received.insert(*cid, w.sessions.clone()).is_none() {
+            self.received_order.push_back(*cid);
+            if self.received_order.len() > RECENT_BLOCKS
+                && let Some(old) = self.received_order.pop_front()
+            {
+                self.received.remove(&old);
+            }
+        }
         let mut wake = Vec::new();
         for p in w.sent_to {
             let Some(pw) = self.peers.get_mut(&p) else { continue };
@@ -156,10 +170,16 @@ impl ClientState {
         (sessions, wake)
     }
 
-    /// Sessions that want `cid`.
+    /// Sessions that want `cid`, or wanted it lately.
     pub(crate) fn sessions_for(&self, cid: &Cid) -> Vec<mpsc::Sender<SessionEvent>> {
-        let Some(w) = self.wants.get(cid) else { return Vec::new() };
-        w.sessions.iter().filter_map(|s| self.sessions.get(s).cloned()).collect()
+        let ids = match self.wants.get(cid) {
+            Some(w) => &w.sessions,
+            None => match self.received.get(cid) {
+                Some(s) => s,
+                None => return Vec::new(),
+            },
+        };
+        ids.iter().filter_map(|s| self.sessions.get(s).cloned()).collect()
     }
 
     /// What the writer of `peer` should send now: (full list?, entries).

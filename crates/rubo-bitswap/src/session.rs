@@ -573,9 +573,7 @@ impl Actor {
                 }
             }
             SessionEvent::Presence(cid, Presence::Have, p) => {
-                if !self.wants.contains_key(&cid) {
-                    return;
-                }
+                // Even for a block that already arrived: the peer holds this session's content.
                 self.add_peer(p);
                 let Some(w) = self.wants.get_mut(&cid) else { return };
                 w.have.insert(p);
@@ -655,14 +653,16 @@ impl Actor {
         }
         for cid in expired {
             let Some(w) = self.wants.get(&cid) else { continue };
-            for req in w.reqs.clone() {
+            let reqs = w.reqs.clone();
+            // Cancel first: whoever sees the error finds the want gone.
+            self.drop_want(&cid);
+            for req in reqs {
                 if let Some(r) = self.reqs.get_mut(&req) {
                     r.wanted = r.wanted.saturating_sub(1);
                     let _ = r.out.try_send(Err(Error::Timeout(Box::new(cid))));
                 }
                 self.maybe_finish(req);
             }
-            self.drop_want(&cid);
         }
         for (cid, p) in late {
             if let Some(sp) = self.peers.get_mut(&p) {

@@ -1,0 +1,171 @@
+//! Nodes for the tests: rubo-net swarms on 127.0.0.1 with Bitswap over in-memory stores, file
+//! DAGs to fetch, and a private network namespace to run in.
+#![allow(dead_code, unreachable_pub)]
+
+use std::future::Future;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use rubo_bitswap::{Bitswap, Config, MemoryStore};
+use rubo_net::libp2p::identity::Keypair;
+use rubo_net::libp2p::multiaddr::Protocol;
+use rubo_net::libp2p::{Multiaddr, PeerId};
+use rubo_net::{NetConfig, NetEvent, NetHandle};
+use rubo_types::{Block, Bytes, Cid};
+use rubo_unixfs::file::{FileOptions, build_file, leaf};
+use rubo_unixfs::{CidPrefix, export::FileReader};
+
+/// Upper bound for anything a test waits on: generous, never a pace.
+pub const WAIT: Duration = Duration::from_secs(120);
+
+/// Whether this process sees only the loopback interface.
+pub fn isolated() -> bool {
+    let Ok(dev) = std::fs::read_to_string("/proc/self/net/dev") else { return false };
+    dev.lines().skip(2).all(|l| l.trim_start().starts_with("lo:"))
+}
+
+/// Runs `body` on a runtime inside a private network namespace: here if this process is in one,
+/// else by running this one test again under `unshare -n`.
+pub fn in_netns<F: Future<Output = ()>>(test: &str, body: impl FnOnce() -> F) {
+    if isolated() {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().expect("runtime");
+        rt.block_on(body());
+        return;
+    }
+    assert!(std::env::var_os("RUBO_IN_NETNS").is_none(), "unshare -n did not isolate the network");
+    let exe = std::env::current_exe().expect("test executable");
+    let status = Command::new("unshare")
+        .args(["-n", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
+        .arg(exe)
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env("RUBO_IN_NETNS", "1")
+        .status()
+        .expect("tests run nodes in a private network namespace and need `unshare -n` (root)");
+    assert!(status.success(), "{test} failed inside the network namespace");
+}
+
+/// A bare swarm on 127.0.0.1 (TCP only).
+pub async fn net() -> (NetHandle, Multiaddr) {
+    let cfg = NetConfig {
+        listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+        quic: false,
+        bootstrap_min_peers: 0,
+        ..NetConfig::default()
+    };
+    let kp = Keypair::generate_ed25519();
+    let (net, _actor) = rubo_net::start(cfg, kp).await.expect("start swarm");
+    let id = net.local_peer_id();
+    let addr = net.listen_addrs().await.expect("listen addrs")[0].clone().with(Protocol::P2p(id));
+    (net, addr)
+}
+
+pub struct Node {
+    pub net: NetHandle,
+    pub addr: Multiaddr,
+    pub id: PeerId,
+    pub store: Arc<MemoryStore>,
+    pub bs: Bitswap,
+}
+
+pub async fn node() -> Node {
+    node_with(Config::default()).await
+}
+
+pub async fn node_with(cfg: Config) -> Node {
+    let (net, addr) = net().await;
+    let store = Arc::new(MemoryStore::new());
+    let bs = Bitswap::new(net.clone(), store.clone(), cfg).await.expect("bitswap");
+    Node { id: net.local_peer_id(), net, addr, store, bs }
+}
+
+impl Node {
+    /// Connects to `other` and waits until both sides' swarms report it.
+    pub async fn connect(&self, other: &Node) {
+        connect(&self.net, &other.addr).await;
+    }
+
+    pub async fn shutdown(self) {
+        drop(self.bs);
+        let _ = self.net.shutdown().await;
+    }
+}
+
+pub async fn connect(net: &NetHandle, addr: &Multiaddr) {
+    tokio::time::timeout(WAIT, net.connect(addr.clone())).await.expect("connect in time").expect("connect");
+}
+
+/// Waits for `peer` to disconnect, as `events` reports it.
+pub async fn disconnected(events: &mut tokio::sync::broadcast::Receiver<NetEvent>, peer: PeerId) {
+    let wait = async {
+        loop {
+            match events.recv().await {
+                Ok(NetEvent::PeerDisconnected { peer: p }) if p == peer => return,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("event stream ended: {e}"),
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, wait).await.expect("peer cut off in time");
+}
+
+/// Deterministic bytes (xorshift), different per seed.
+pub fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut v = Vec::with_capacity(len + 8);
+    while v.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
+/// A UnixFS file of `bytes` (CIDv1, raw 256 KiB leaves, balanced): root and every block.
+pub fn file_dag(bytes: &[u8]) -> (Cid, Vec<Block>) {
+    let opts = FileOptions {
+        prefix: CidPrefix { version: rubo_types::Version::V1, ..CidPrefix::default() },
+        raw_leaves: true,
+        ..FileOptions::default()
+    };
+    let leaves: Vec<_> = bytes
+        .chunks(256 << 10)
+        .map(|c| leaf(Bytes::copy_from_slice(c), &opts).map_err(rubo_unixfs::file::BuildError::from))
+        .collect();
+    let mut blocks = Vec::new();
+    let built = build_file(leaves.into_iter(), &opts, &mut |b| {
+        blocks.push(b);
+        Ok(())
+    })
+    .expect("build file");
+    (built.cid, blocks)
+}
+
+/// Reads a UnixFS file back from `store`.
+pub fn read_file(store: &MemoryStore, root: &Cid) -> Vec<u8> {
+    use rubo_bitswap::BlockStore as _;
+    use std::io::Read as _;
+    let get = |c: &Cid| store.get(c).map_err(|e| e.to_string())?.ok_or_else(|| format!("missing {c}"));
+    let root = get(root).expect("root");
+    let mut out = Vec::new();
+    FileReader::new(root, get).read_to_end(&mut out).expect("read file");
+    out
+}
+
+/// Fetches a whole DAG; returns the number of blocks.
+pub async fn fetch_dag(bs: &Bitswap, root: Cid) -> usize {
+    let session = bs.session();
+    let mut s = session.fetch_dag(root);
+    let mut n = 0;
+    let all = async {
+        while let Some(b) = s.next().await {
+            b.expect("block");
+            n += 1;
+        }
+    };
+    tokio::time::timeout(WAIT, all).await.expect("DAG fetched in time");
+    n
+}
