@@ -169,3 +169,57 @@ pub async fn fetch_dag(bs: &Bitswap, root: Cid) -> usize {
     tokio::time::timeout(WAIT, all).await.expect("DAG fetched in time");
     n
 }
+
+/// A peer written in the test: raw Bitswap streams, no Bitswap of its own.
+pub struct Raw {
+    pub net: NetHandle,
+    pub addr: Multiaddr,
+    pub id: PeerId,
+    inbox: tokio::sync::mpsc::Receiver<(PeerId, rubo_bitswap::message::Received)>,
+}
+
+impl Raw {
+    /// Accepts `protocol` and decodes every message that arrives on it.
+    pub async fn start(protocol: &'static str) -> Self {
+        use rubo_bitswap::message::{MAX_MESSAGE_SIZE, Received, read_frame};
+        let (net, addr) = net().await;
+        let mut incoming =
+            net.stream_control().accept(rubo_net::libp2p::StreamProtocol::new(protocol)).expect("accept protocol");
+        let (tx, inbox) = tokio::sync::mpsc::channel(1024);
+        tokio::spawn(async move {
+            while let Some((peer, stream)) = incoming.next().await {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let mut r = futures::io::BufReader::new(stream);
+                    while let Ok(Some(body)) = read_frame(&mut r, MAX_MESSAGE_SIZE).await {
+                        let Ok(m) = Received::decode(body) else { return };
+                        if tx.send((peer, m)).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self { id: net.local_peer_id(), net, addr, inbox }
+    }
+
+    pub async fn open(&self, peer: PeerId, protocol: &'static str) -> rubo_net::libp2p::Stream {
+        let mut c = self.net.stream_control();
+        tokio::time::timeout(WAIT, c.open_stream(peer, rubo_net::libp2p::StreamProtocol::new(protocol)))
+            .await
+            .expect("open in time")
+            .expect("open stream")
+    }
+
+    /// The next message any peer sent us.
+    pub async fn recv(&mut self) -> (PeerId, rubo_bitswap::message::Received) {
+        tokio::time::timeout(WAIT, self.inbox.recv()).await.expect("a message in time").expect("inbox open")
+    }
+}
+
+/// Writes raw bytes (frames or garbage) on a stream.
+pub async fn write(stream: &mut rubo_net::libp2p::Stream, bytes: &[u8]) -> std::io::Result<()> {
+    use futures::AsyncWriteExt as _;
+    stream.write_all(bytes).await?;
+    stream.flush().await
+}
