@@ -51,7 +51,7 @@ pub mod engine;
 pub mod seeds;
 pub mod targets;
 
-pub use targets::{commands, dag, mfs, repo, types, unixfs};
+pub use targets::{bitswap, commands, dag, mfs, repo, types, unixfs};
 
 /// A fuzz target: bytes in, panics out.
 pub type Target = fn(&[u8]);
@@ -91,6 +91,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("commands_extract_tar", commands::extract_tar),
     ("commands_argv", commands::argv),
     ("commands_path", commands::path_and_numbers),
+    ("bitswap_message", bitswap::message),
 ];
 
 /// The target called `name`.
