@@ -51,6 +51,8 @@ struct Ledger {
     task_keys: HashMap<Cid, TaskKey>,
     /// In the ready queue.
     queued: bool,
+    /// A worker is answering a batch of it.
+    busy: bool,
     /// Answer bytes handed to the writer and not yet written.
     inflight: usize,
     sent_bytes: u64,
@@ -70,6 +72,7 @@ impl Ledger {
             tasks: BTreeMap::new(),
             task_keys: HashMap::new(),
             queued: false,
+            busy: false,
             inflight: 0,
             sent_bytes: 0,
             recv_bytes: 0,
@@ -129,7 +132,7 @@ impl ServerState {
 
     fn enqueue(&mut self, peer: PeerId) -> bool {
         let Some(l) = self.ledgers.get_mut(&peer) else { return false };
-        if l.queued || l.tasks.is_empty() {
+        if l.queued || l.busy || l.tasks.is_empty() {
             return false;
         }
         l.queued = true;
@@ -220,13 +223,11 @@ impl ServerState {
                     tasks.push(Task { cid, want_type: w.want_type, send_dont_have: w.send_dont_have });
                 }
             }
-            let version = l.version;
-            if l.tasks.is_empty() {
-                l.queued = false;
-            } else {
-                self.ready.push_back(peer);
-            }
-            return Some(Batch { peer, version, tasks });
+            // The peer stays out of the queue until this batch is done: one batch per peer at a
+            // time keeps its answers in priority order (clients read reordering as loss).
+            l.queued = false;
+            l.busy = true;
+            return Some(Batch { peer, version: l.version, tasks });
         }
         None
     }
@@ -239,6 +240,7 @@ impl ServerState {
     fn complete(&mut self, peer: &PeerId, out: &Outcome) -> bool {
         let mut seq = self.seq;
         let Some(l) = self.ledgers.get_mut(peer) else { return false };
+        l.busy = false;
         l.inflight += out.msg.block_bytes();
         for (cid, answered_as) in &out.done {
             let remove = match l.wants.get(cid) {
@@ -417,12 +419,17 @@ pub(crate) async fn worker(inner: Arc<Inner>) {
             // More peers are waiting: let another worker take the next one.
             inner.server_wake.notify_one();
         }
-        let Some(conn) = inner.peer(&batch.peer) else { continue };
+        let Batch { peer, version, tasks } = batch;
+        let Some(conn) = inner.peer(&peer) else {
+            lock(&inner.server).peer_gone(&peer);
+            continue;
+        };
         let store = inner.store.clone();
         let cfg = inner.cfg.clone();
-        let Batch { peer, version, tasks } = batch;
-        let Ok(out) = tokio::task::spawn_blocking(move || process(&*store, version, tasks, &cfg)).await else {
-            continue;
+        let out = match tokio::task::spawn_blocking(move || process(&*store, version, tasks, &cfg)).await {
+            Ok(out) => out,
+            // The store panicked: give the peer nothing this turn rather than wedge its ledger.
+            Err(_) => Outcome { msg: Message::default(), done: Vec::new(), leftover: Vec::new() },
         };
         let requeued = lock(&inner.server).complete(&peer, &out);
         if requeued {

@@ -13,10 +13,11 @@
 //!   Each peer has a window of wants in flight, starting at [`crate::Config::initial_window`],
 //!   growing by one per block while under its threshold and more slowly above it (like TCP's
 //!   slow start and congestion avoidance), halved on a timeout. Its timeout follows the smoothed
-//!   time from want to block (`3 × srtt + 0.5 s`, within 1..10 s), so slow peers get fewer
+//!   time from want to block (`3 × srtt + 0.25 s`, within 0.5..10 s), so slow peers get fewer
 //!   wants and fast ones more, and queued time at the server is part of the measure.
 //! - DONT_HAVE, a timeout, or the peer disconnecting moves the want to another session peer;
-//!   once no session peer is left for it, it is searched for again.
+//!   once no session peer is left for it, it is searched for again. A want that later wants to
+//!   the same peer overtook three times is asked for again at once (a lost answer).
 //! - A block arriving cancels the want at every other peer; a request that no longer wants
 //!   blocks (its stream dropped) cancels the rest.
 //!
@@ -42,6 +43,10 @@ use crate::{Error, Inner, lock};
 
 /// Most wants a session searches for (broadcasts) at once.
 pub(crate) const MAX_SEARCHING: usize = 64;
+/// Silence after which a searched-for want is asked again (then twice as long each time).
+const FIRST_RESEARCH: Duration = Duration::from_secs(1);
+/// Later wants answered before a want, after which it is asked for again.
+const FAST_RETRY_AFTER: u32 = 3;
 /// Provider lookups a session runs at once.
 const MAX_FINDS: usize = 4;
 /// Providers asked for per lookup (boxo: 10).
@@ -324,6 +329,10 @@ struct Want {
     timed_out: HashSet<PeerId>,
     broadcast_at: Option<Instant>,
     provider_search: bool,
+    /// Blocks from the peer asked for this one that were asked for after it.
+    overtaken: u32,
+    /// Times it was searched for.
+    searches: u32,
 }
 
 struct SessPeer {
@@ -344,7 +353,7 @@ impl SessPeer {
 
     fn timeout(&self) -> Duration {
         match self.srtt {
-            Some(s) => (s * 3 + Duration::from_millis(500)).clamp(Duration::from_secs(1), Duration::from_secs(10)),
+            Some(s) => (s * 3 + Duration::from_millis(250)).clamp(Duration::from_millis(500), Duration::from_secs(10)),
             None => Duration::from_secs(5),
         }
     }
@@ -454,6 +463,8 @@ impl Actor {
                         timed_out: HashSet::new(),
                         broadcast_at: None,
                         provider_search: false,
+                        overtaken: 0,
+                        searches: 0,
                     },
                 );
                 lock(&self.inner.client).want(self.id, cid);
@@ -536,6 +547,34 @@ impl Actor {
         format!("{}-{}", crate::PROTECT_TAG, self.id)
     }
 
+    /// A block asked of `p` at `at` arrived: wants asked of `p` before it are overtaken. Servers
+    /// answer in priority order (ours falls with time), so a want overtaken several times was
+    /// most likely lost on the way (Kubo answers on a new stream per message, and a stream can
+    /// be dropped); ask again now rather than after a timeout, like TCP's fast retransmit.
+    fn overtake(&mut self, p: PeerId, at: Instant) {
+        // Answers a little out of order are not lost: only count wants older than the peer's
+        // usual latency.
+        let Some(srtt) = self.peers.get(&p).and_then(|sp| sp.srtt) else { return };
+        let now = Instant::now();
+        let mut lost = Vec::new();
+        for (cid, w) in &mut self.wants {
+            if let Some((q, t)) = w.sent
+                && q == p
+                && t < at
+                && now.duration_since(t) > srtt
+            {
+                w.overtaken += 1;
+                if w.overtaken >= FAST_RETRY_AFTER {
+                    w.overtaken = 0;
+                    lost.push(*cid);
+                }
+            }
+        }
+        for cid in lost {
+            self.bounce(cid);
+        }
+    }
+
     /// Takes a want back from the peer it was sent to, to be placed again.
     fn bounce(&mut self, cid: Cid) {
         let Some(w) = self.wants.get_mut(&cid) else { return };
@@ -561,6 +600,7 @@ impl Actor {
                     sp.inflight = sp.inflight.saturating_sub(1);
                     if p == from {
                         sp.on_block(at.elapsed(), max);
+                        self.overtake(p, at);
                     }
                 }
                 for req in w.reqs {
@@ -646,7 +686,12 @@ impl Actor {
                 if !w.provider_search && now.duration_since(at) >= cfg.provider_search_delay {
                     find.push(*cid);
                 }
-                if now.duration_since(at) >= cfg.rebroadcast_interval {
+                // Every 1.2.0 peer answers a want-have with send-dont-have, so silence means the
+                // question or the answer was lost: ask again after 1 s, 2 s, 4 s... up to the
+                // rebroadcast interval.
+                let backoff =
+                    (FIRST_RESEARCH * (1 << w.searches.saturating_sub(1).min(16))).min(cfg.rebroadcast_interval);
+                if now.duration_since(at) >= backoff {
                     rebroadcast.push(*cid);
                 }
             }
@@ -764,6 +809,7 @@ impl Actor {
             for cid in search {
                 let Some(w) = self.wants.get_mut(&cid) else { continue };
                 w.broadcast_at = Some(now);
+                w.searches = w.searches.saturating_add(1);
                 for t in &targets {
                     if !w.dont_have.contains(t) {
                         batches.entry(*t).or_default().push(Entry::want(cid, w.priority, WantType::Have, true));

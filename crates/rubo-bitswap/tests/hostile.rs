@@ -67,21 +67,21 @@ fn hostile_peers_are_cut_off() {
     in_netns("hostile_peers_are_cut_off", || async {
         let a = node().await;
         let b = node().await;
-        let bytes = data(16 << 20, 5);
+        let bytes = data(64 << 20, 5);
         let (root, blocks) = file_dag(&bytes);
         a.store.insert(blocks);
 
-        // The liar is connected to the fetcher before it starts, so it hears its broadcasts.
+        // The fetcher starts with the liar as its only peer, so the liar is asked for the root
+        // (by broadcast, or as a newcomer while the root is searched for) and answers with lies.
         let liar_peer = Raw::start(V120).await;
         let liar_id = liar_peer.id;
         let mut liar_events = liar_peer.net.subscribe();
         connect(&liar_peer.net, &b.addr).await;
         let liar_task = tokio::spawn(liar(liar_peer));
-        b.connect(&a).await;
-
         let fetcher = b.bs.clone();
         let fetch = tokio::spawn(async move { fetch_dag(&fetcher, root).await });
-
+        disconnected(&mut liar_events, b.id).await;
+        liar_task.abort();
         let garbage = Bytes::from_static(&[0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
         let mut oversized = Vec::new();
         put_uvarint(&mut oversized, 5 << 20);
@@ -93,14 +93,13 @@ fn hostile_peers_are_cut_off() {
                 Message { entries, ..Message::default() }.to_frame(ProtocolVersion::V120)
             })
             .collect();
-        let (g, o, f) = tokio::join!(
+        // The honest provider joins while the server is attacked.
+        let (g, o, f, ()) = tokio::join!(
             attack(a.id, &a.addr, vec![garbage]),
             attack(a.id, &a.addr, vec![Bytes::from(oversized)]),
             attack(a.id, &a.addr, flood),
+            b.connect(&a),
         );
-        disconnected(&mut liar_events, b.id).await;
-        liar_task.abort();
-
         let n = fetch.await.expect("fetch task");
         assert!(n > 0);
         assert_eq!(read_file(&b.store, &root), bytes, "the honest fetch completed byte-identically");

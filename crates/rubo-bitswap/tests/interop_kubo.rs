@@ -18,7 +18,7 @@ use rubo_types::parse_cid;
 fn kubo_both_ways() {
     in_netns("kubo_both_ways", || async {
         let dir = tempfile::tempdir().expect("tempdir");
-        let theirs = data((5 << 20) + 12_345, 21);
+        let theirs = data((64 << 20) + 12_345, 21);
         let their_path = dir.path().join("from-kubo");
         std::fs::write(&their_path, &theirs).expect("write");
         let repo = dir.path().join("kubo-repo");
@@ -37,6 +37,8 @@ fn kubo_both_ways() {
         let root = parse_cid(&their_cid).expect("cid");
         assert_eq!(root.version(), rubo_types::Version::V0);
         let start = Instant::now();
+        a.bs.get(&root).await.expect("root");
+        eprintln!("root from Kubo in {:.3} s", start.elapsed().as_secs_f64());
         let n = fetch_dag(&a.bs, root).await;
         eprintln!("fetched {n} blocks from Kubo in {:.2} s", start.elapsed().as_secs_f64());
         assert_eq!(read_file(&a.store, &root), theirs, "byte-identical from Kubo");
