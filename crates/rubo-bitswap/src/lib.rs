@@ -368,8 +368,10 @@ impl Bitswap {
         self.session().get(cid).await
     }
 
-    /// Tells Bitswap blocks were stored locally: peers that want them get them now.
+    /// Tells Bitswap blocks were stored locally: peers that want them get them now, and local
+    /// sessions waiting for them stop asking the network.
     pub fn notify_new_blocks(&self, blocks: &[Block]) {
+        session::deliver_local(&self.inner, blocks);
         server::notify(&self.inner, blocks.iter().map(|b| *b.cid()));
     }
 

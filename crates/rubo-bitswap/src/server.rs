@@ -453,3 +453,89 @@ pub(crate) fn requeue(inner: &Inner, peer: &PeerId, bytes: usize, blocks: usize,
 pub(crate) fn block_counts_of(inner: &Inner, peer: &PeerId) -> (u64, u64) {
     lock(&inner.server).block_counts(peer)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rubo_types::{Bytes, Version, codec, hash};
+
+    fn cid(i: u64) -> Cid {
+        *rubo_types::Block::encode(Bytes::from(i.to_le_bytes().to_vec()), codec::RAW, hash::SHA2_256, None, Version::V1)
+            .expect("block")
+            .cid()
+    }
+
+    fn wants(range: std::ops::Range<u64>) -> Vec<Entry> {
+        range.map(|i| Entry::want(cid(i), 1000 - i as i32, WantType::Block, true)).collect()
+    }
+
+    #[test]
+    fn peers_take_turns_one_batch_each() {
+        let cfg = Config::default();
+        let mut s = ServerState::default();
+        let (a, b) = (PeerId::random(), PeerId::random());
+        // A greedy peer with many wants, a modest one with a few.
+        assert_eq!(s.apply(&cfg, a, ProtocolVersion::V120, false, wants(0..500)), (false, true));
+        assert_eq!(s.apply(&cfg, b, ProtocolVersion::V120, false, wants(1000..1010)), (false, true));
+        let first = s.next_batch(usize::MAX).expect("a batch");
+        assert_eq!(first.peer, a);
+        assert_eq!(first.tasks.len(), TASKS_PER_TURN);
+        // Highest priority first.
+        assert_eq!(first.tasks[0].cid, cid(0));
+        // A is busy with its batch: B is next, whatever A still has.
+        let second = s.next_batch(usize::MAX).expect("a batch");
+        assert_eq!(second.peer, b);
+        assert!(s.next_batch(usize::MAX).is_none(), "one batch per peer at a time");
+        let done = |batch: &Batch| Outcome {
+            msg: Message::default(),
+            done: batch.tasks.iter().map(|t| (t.cid, WantType::Block)).collect(),
+            leftover: Vec::new(),
+        };
+        assert!(s.complete(&a, &done(&first)), "A has more: back in the queue");
+        assert!(!s.complete(&b, &done(&second)), "B is done");
+        assert_eq!(s.next_batch(usize::MAX).expect("a batch").peer, a);
+        assert_eq!(s.wantlist(&b), Vec::<Cid>::new());
+    }
+
+    #[test]
+    fn peers_over_their_byte_budget_wait() {
+        let cfg = Config::default();
+        let mut s = ServerState::default();
+        let a = PeerId::random();
+        s.apply(&cfg, a, ProtocolVersion::V120, false, wants(0..200));
+        let batch = s.next_batch(cfg.max_inflight_per_peer).expect("a batch");
+        let big = rubo_types::Block::new_unchecked(cid(0), Bytes::from(vec![0u8; cfg.max_inflight_per_peer]));
+        let out = Outcome {
+            msg: Message { blocks: vec![big], ..Message::default() },
+            done: Vec::new(),
+            leftover: batch.tasks,
+        };
+        s.complete(&a, &out);
+        assert!(s.next_batch(cfg.max_inflight_per_peer).is_none(), "over budget: skipped");
+        // The writer catches up: the peer gets its turn again.
+        assert!(s.sent(&a, cfg.max_inflight_per_peer, 1, true));
+        assert!(s.next_batch(cfg.max_inflight_per_peer).is_some());
+    }
+
+    #[test]
+    fn full_ledgers_refuse_and_floods_are_seen() {
+        let cfg = Config { max_wants_per_peer: 10, flood_threshold: 20, ..Config::default() };
+        let mut s = ServerState::default();
+        let a = PeerId::random();
+        assert!(!s.apply(&cfg, a, ProtocolVersion::V120, false, wants(0..25)).0);
+        assert_eq!(s.wantlist(&a).len(), 10);
+        assert!(s.apply(&cfg, a, ProtocolVersion::V120, false, wants(100..120)).0, "flooding");
+        // A full list replaces the ledger; cancels remove.
+        s.apply(&cfg, a, ProtocolVersion::V120, true, wants(200..203));
+        assert_eq!(s.wantlist(&a).len(), 3);
+        s.apply(&cfg, a, ProtocolVersion::V120, false, vec![Entry::cancel(cid(200))]);
+        assert_eq!(s.wantlist(&a), vec![cid(201), cid(202)]);
+        // Wants kept for missing blocks come back as tasks when the blocks arrive.
+        while s.next_batch(usize::MAX).is_some() {}
+        s.ledgers.get_mut(&a).expect("ledger").busy = false;
+        assert!(s.blocks_arrived([cid(202)].into_iter()));
+        let batch = s.next_batch(usize::MAX).expect("a batch");
+        assert_eq!(batch.tasks.len(), 1);
+        assert_eq!(batch.tasks[0].cid, cid(202));
+    }
+}

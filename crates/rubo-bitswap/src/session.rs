@@ -109,6 +109,30 @@ pub(crate) async fn deliver(inner: &Inner, from: PeerId, blocks: Vec<Block>) {
     }
 }
 
+/// Blocks stored locally (not fetched): handed to the sessions waiting for them.
+pub(crate) fn deliver_local(inner: &Inner, blocks: &[Block]) {
+    let local = inner.net.local_peer_id();
+    let mut sends = Vec::new();
+    let mut wake = HashSet::new();
+    {
+        let mut c = lock(&inner.client);
+        for b in blocks {
+            let (sessions, peers) = c.on_block(&local, b.cid());
+            wake.extend(peers);
+            sends.extend(sessions.into_iter().map(|s| (s, b.clone())));
+        }
+    }
+    for p in wake {
+        if let Some(c) = inner.peer(&p) {
+            c.wake_client();
+        }
+    }
+    for (s, b) in sends {
+        // Session queues are drained continuously and sized far above what is in flight.
+        let _ = s.try_send(SessionEvent::Block(b, local));
+    }
+}
+
 /// HAVE / DONT_HAVE from `peer`: to the sessions that want those blocks.
 pub(crate) fn on_presences(inner: &Inner, peer: PeerId, presences: Vec<(Cid, Presence)>) {
     let mut sends = Vec::new();
@@ -530,7 +554,8 @@ impl Actor {
     }
 
     fn add_peer(&mut self, p: PeerId) {
-        if self.peers.contains_key(&p) {
+        // A late event from a peer that is gone must not bring it back.
+        if self.peers.contains_key(&p) || self.inner.peer(&p).is_none() {
             return;
         }
         let cfg = &self.inner.cfg;
@@ -772,6 +797,11 @@ impl Actor {
 
     /// Places queued wants on session peers; searches for those nobody can take.
     fn schedule(&mut self) {
+        // Peers that left without us hearing of it (a dropped event) give their wants back.
+        let gone: Vec<PeerId> = self.peers.keys().filter(|p| self.inner.peer(p).is_none()).copied().collect();
+        for p in gone {
+            self.on_event(SessionEvent::PeerGone(p));
+        }
         let mut batches: HashMap<PeerId, Vec<Entry>> = HashMap::new();
         let mut search = Vec::new();
         let mut deferred = VecDeque::new();

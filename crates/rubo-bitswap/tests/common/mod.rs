@@ -30,6 +30,13 @@ pub fn isolated() -> bool {
 /// else by running this one test again under `unshare -n`.
 pub fn in_netns<F: Future<Output = ()>>(test: &str, body: impl FnOnce() -> F) {
     if isolated() {
+        // RUST_LOG=... shows the crates' logs (e.g. RUST_LOG=rubo_bitswap=debug).
+        if std::env::var_os("RUST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_writer(std::io::stderr)
+                .try_init();
+        }
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().expect("runtime");
         rt.block_on(body());
         return;
