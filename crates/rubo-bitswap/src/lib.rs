@@ -126,7 +126,7 @@ impl Default for Config {
             ban_duration: Duration::from_secs(600),
             initial_window: 16,
             max_window: 64,
-            max_outstanding: 256,
+            max_outstanding: 128,
             provider_search_delay: Duration::from_secs(1),
             rebroadcast_interval: Duration::from_secs(10),
             full_wantlist_interval: Duration::from_secs(30),
@@ -244,6 +244,19 @@ impl Inner {
         } else {
             tracing::debug!(%peer, ?what, "bitswap: peer misbehaved");
         }
+    }
+
+    /// Halves every score and forgets expired bans: a peer is cut off for misbehaving
+    /// persistently, not for a stray block now and then, and the table stays small.
+    fn decay_offenses(&self) {
+        let now = Instant::now();
+        lock(&self.offenders).retain(|_, o| {
+            o.score /= 2;
+            match o.banned_until {
+                Some(t) => t > now,
+                None => o.score > 0,
+            }
+        });
     }
 
     /// Starts tracking a connected peer (idempotent).
@@ -497,12 +510,13 @@ async fn store_loop(inner: Arc<Inner>, mut rx: mpsc::Receiver<Arrival>) {
     }
 }
 
-/// Periodic work: full wantlists.
+/// Periodic work: full wantlists, offense decay.
 async fn housekeeping(inner: Arc<Inner>) {
     let mut tick = tokio::time::interval(inner.cfg.full_wantlist_interval);
     tick.tick().await;
     loop {
         tick.tick().await;
+        inner.decay_offenses();
         let peers = lock(&inner.client).mark_full_wantlists();
         for p in peers {
             if let Some(c) = inner.peer(&p) {

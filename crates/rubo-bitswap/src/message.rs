@@ -6,7 +6,7 @@
 //! is allocated, and the body is pre-scanned (counting repeated elements) before prost decodes
 //! it, so a small message cannot make us allocate much more than its size.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::{AsyncRead, AsyncReadExt as _};
 use prost::Message as _;
 use rubo_types::pb::{FieldReader, FieldValue, get_uvarint, put_uvarint};
@@ -447,12 +447,14 @@ pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R, max: usize) -> Result<O
     if len > max as u64 {
         return Err(FrameError::TooLarge(len));
     }
-    let mut buf = BytesMut::zeroed(len as usize);
-    r.read_exact(&mut buf).await.map_err(|e| match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => FrameError::Truncated,
-        _ => FrameError::Io(e),
-    })?;
-    Ok(Some(buf.freeze()))
+    // Grow with what arrives rather than trusting the length: a peer that announces 4 MiB and
+    // sends nothing costs nothing.
+    let mut buf = Vec::with_capacity((len as usize).min(64 << 10));
+    let got = r.take(len).read_to_end(&mut buf).await?;
+    if got as u64 != len {
+        return Err(FrameError::Truncated);
+    }
+    Ok(Some(Bytes::from(buf)))
 }
 
 #[cfg(test)]
