@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use libp2p::PeerId;
-use rubo_types::Cid;
+use rubo_types::{BLOCK_SIZE_LIMIT, Cid};
 
 use crate::message::{Entry, Message, Presence, ProtocolVersion, WantType};
 use crate::stats::LedgerInfo;
@@ -374,6 +374,7 @@ fn process(store: &dyn BlockStore, version: ProtocolVersion, tasks: Vec<Task>, c
             Some(b)
         } else if t.want_type == WantType::Have {
             match store.size(&t.cid) {
+                Ok(Some(n)) if n > BLOCK_SIZE_LIMIT => None,
                 Ok(Some(n)) if n > cfg.want_have_replace_size => {
                     out.msg.presences.push((t.cid, Presence::Have));
                     out.done.push((t.cid, WantType::Have));
@@ -392,6 +393,8 @@ fn process(store: &dyn BlockStore, version: ProtocolVersion, tasks: Vec<Task>, c
                 None
             })
         };
+        // Blocks past Bitswap's limit (stored with --allow-big-block) cannot cross the wire.
+        let block = block.filter(|b| b.len() <= BLOCK_SIZE_LIMIT);
         match block {
             Some(b) => {
                 out.msg.blocks.push(b);
