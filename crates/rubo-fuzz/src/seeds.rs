@@ -583,6 +583,7 @@ pub fn generated(target: &str) -> Vec<Vec<u8>> {
             ]));
             v
         }
+        "bitswap_message" => bitswap_seeds(&cids),
         "repo_proc_locks" => text(&[
             "1: FLOCK  ADVISORY  WRITE 30797 fe:00:5318729 0 EOF\n2: FLOCK  ADVISORY  READ 17 fe:01:10133507 0 EOF\n",
             "2: -> FLOCK  ADVISORY  WRITE 18 fe:01:10133507 0 EOF\n3: POSIX  ADVISORY  READ 19 fe:01:10133507 0 EOF\n",
@@ -684,6 +685,48 @@ pub fn generated(target: &str) -> Vec<Vec<u8>> {
         ]),
         _ => Vec::new(),
     }
+}
+
+/// Bitswap messages of every dialect, framed and bare, and several frames in a row.
+fn bitswap_seeds(cids: &[Cid]) -> Vec<Vec<u8>> {
+    use rubo_bitswap::message::{Entry, Message, Presence, ProtocolVersion, WantType};
+    let blocks: Vec<Block> = [
+        block(b"hello", codec::RAW, hash::SHA2_256, Version::V1),
+        block(b"\x0a\x00", codec::DAG_PB, hash::SHA2_256, Version::V0),
+        block(b"x", codec::DAG_CBOR, hash::BLAKE3, Version::V1),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let m = Message {
+        full: true,
+        entries: cids
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match i % 3 {
+                0 => Entry::want(*c, i as i32, WantType::Have, true),
+                1 => Entry::want(*c, -1, WantType::Block, false),
+                _ => Entry::cancel(*c),
+            })
+            .collect(),
+        blocks,
+        presences: cids.iter().take(3).map(|c| (*c, Presence::DontHave)).chain([(cids[0], Presence::Have)]).collect(),
+        pending_bytes: 7,
+    };
+    let mut v = Vec::new();
+    let mut stream = Vec::new();
+    for version in [ProtocolVersion::V100, ProtocolVersion::V110, ProtocolVersion::V120] {
+        let frame = m.to_frame(version);
+        let mut body = frame.to_vec();
+        let (_, n) = pb::get_uvarint(&body).unwrap_or((0, 0));
+        body.drain(..n);
+        stream.extend_from_slice(&frame);
+        v.push(frame.to_vec());
+        v.push(body);
+    }
+    v.push(stream);
+    v.push(Message::default().to_frame(ProtocolVersion::V120).to_vec());
+    v
 }
 
 /// Directories that try to escape an extraction: a symlink and a directory
@@ -807,7 +850,8 @@ pub fn dictionary(target: &str) -> &'static [&'static [u8]] {
             b"\x65roots",
             b"\x67version",
         ],
-        "types_dagpb" | "dag_pb" | "types_pb_fields" | "unixfs_data" | "unixfs_node" | "repo_identity" => &[
+        "types_dagpb" | "dag_pb" | "types_pb_fields" | "unixfs_data" | "unixfs_node" | "repo_identity"
+        | "bitswap_message" => &[
             &[0x0a],
             &[0x12],
             &[0x18],

@@ -1,5 +1,6 @@
 //! The targets, one module per crate under test.
 
+pub mod bitswap;
 pub mod commands;
 pub mod dag;
 pub mod gateway;
