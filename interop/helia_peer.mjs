@@ -8,7 +8,9 @@
 //   {"op":"peerinfo","peer":"<id>"}    -> {"ok":true,"agent":...,"protocols":[...]}
 //   {"op":"ping","peer":"<id>"}        -> {"ok":true,"ms":...}
 //   {"op":"add","path":"/abs","v1":false} -> {"ok":true,"cid":...} (Kubo's default settings)
-//   {"op":"cat","cid":"...","out":"/abs"} -> {"ok":true,"bytes":n} (fetched over Bitswap)
+//   {"op":"cat","cid":"...","path":"a/b","out":"/abs"} -> {"ok":true,"bytes":n} (fetched over Bitswap; path optional)
+//   {"op":"adddir","entries":[{"name":..,"path":"/abs"}],"v1":false} -> {"ok":true,"cid":...}
+//   {"op":"ls","cid":"..."}            -> {"ok":true,"entries":[{"name":..,"cid":..,"type":..}]}
 //   {"op":"has","cid":"..."}           -> {"ok":true,"has":bool}
 //   {"op":"quit"}
 // The first line is {"ready":true,"id":...,"addrs":[...]}. Errors: {"ok":false,"error":...}.
@@ -69,12 +71,27 @@ const ops = {
   cat: async (r) => {
     const ws = createWriteStream(r.out)
     let n = 0
-    for await (const chunk of fs.cat(CID.parse(r.cid), { signal: timeout(r.timeout_ms ?? 300_000) })) {
+    for await (const chunk of fs.cat(CID.parse(r.cid), { path: r.path, signal: timeout(r.timeout_ms ?? 300_000) })) {
       n += chunk.length
       if (!ws.write(chunk)) await new Promise((resolve) => ws.once('drain', resolve))
     }
     await new Promise((resolve) => ws.end(resolve))
     return { bytes: n }
+  },
+  adddir: async (r) => {
+    let dir = await fs.addDirectory({ cidVersion: r.v1 ? 1 : 0 })
+    for (const e of r.entries) {
+      const file = await fs.addByteStream(createReadStream(e.path), kubo(r.v1))
+      dir = await fs.cp(file, dir, e.name)
+    }
+    return { cid: dir.toString() }
+  },
+  ls: async (r) => {
+    const entries = []
+    for await (const e of fs.ls(CID.parse(r.cid), { signal: timeout(r.timeout_ms ?? 300_000) })) {
+      entries.push({ name: e.name, cid: e.cid.toString(), type: e.type })
+    }
+    return { entries }
   },
   has: async (r) => ({ has: await helia.blockstore.has(CID.parse(r.cid)) }),
   quit: async () => {

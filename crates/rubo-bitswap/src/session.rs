@@ -52,6 +52,10 @@ const MAX_FINDS: usize = 4;
 /// Providers asked for per lookup (boxo: 10).
 const PROVIDERS_PER_FIND: usize = 10;
 const SESSION_EVENTS: usize = 4096;
+/// Below this many peers a session looks for more among the connected ones.
+const DISCOVERY_TARGET: usize = 8;
+/// Want-haves sent to each connected non-session peer to find out if it holds the content.
+const PROBES_PER_PEER: u8 = 4;
 
 /// What the shared client tells a session.
 #[derive(Clone, Debug)]
@@ -171,6 +175,7 @@ impl Session {
             queue: VecDeque::new(),
             searching: HashSet::new(),
             peers: HashMap::new(),
+            probed: HashMap::new(),
             prio: i32::MAX,
             finds: 0,
         };
@@ -420,6 +425,8 @@ struct Actor {
     queue: VecDeque<Cid>,
     searching: HashSet<Cid>,
     peers: HashMap<PeerId, SessPeer>,
+    /// Want-haves sent to connected peers outside the session (discovery).
+    probed: HashMap<PeerId, u8>,
     prio: i32,
     finds: usize,
 }
@@ -811,6 +818,7 @@ impl Actor {
         let mut search = Vec::new();
         let mut deferred = VecDeque::new();
         let mut seen = HashSet::new();
+        let mut sent_now = Vec::new();
         let now = Instant::now();
         for _ in 0..self.queue.len() {
             let Some(cid) = self.queue.pop_front() else { break };
@@ -821,6 +829,7 @@ impl Actor {
             match self.pick(w) {
                 Pick::Peer(p) => {
                     let entry = Entry::want(cid, w.priority, WantType::Block, true);
+                    sent_now.push((cid, w.priority));
                     if let Some(w) = self.wants.get_mut(&cid) {
                         w.sent = Some((p, now));
                     }
@@ -839,6 +848,7 @@ impl Actor {
         }
         deferred.append(&mut self.queue);
         self.queue = deferred;
+        self.discover(&sent_now, &mut batches);
         if !search.is_empty() {
             let targets = self.inner.bitswap_peers();
             for cid in search {
@@ -854,6 +864,29 @@ impl Actor {
         }
         for (p, entries) in batches {
             self.send_to(p, entries);
+        }
+    }
+
+    /// While the session has few peers, asks connected peers outside it
+    /// want-have (no DONT_HAVE) for a few of the wants just sent: one that
+    /// holds the content answers HAVE and joins, so a large fetch spreads over
+    /// every peer that has it, not just the first to answer the search.
+    fn discover(&mut self, sent: &[(Cid, i32)], batches: &mut HashMap<PeerId, Vec<Entry>>) {
+        if sent.is_empty() || self.peers.len() >= DISCOVERY_TARGET {
+            return;
+        }
+        if self.probed.len() > 4096 {
+            self.probed.clear();
+        }
+        for t in self.inner.bitswap_peers() {
+            if self.peers.contains_key(&t) {
+                continue;
+            }
+            let n = self.probed.entry(t).or_default();
+            for (cid, prio) in sent.iter().take(usize::from(PROBES_PER_PEER.saturating_sub(*n))) {
+                batches.entry(t).or_default().push(Entry::want(*cid, *prio, WantType::Have, false));
+                *n += 1;
+            }
         }
     }
 

@@ -63,8 +63,10 @@ fn fetch_64mib_file() {
         assert_eq!(n, count);
         assert_eq!(read_file(&b.store, &root), bytes, "byte-identical");
         let stat = b.bs.stat();
-        assert_eq!(stat.blocks_received, count as u64);
-        assert_eq!(stat.dup_blks_received, 0);
+        // Each block once, but for the few a loaded machine makes us ask
+        // again (a want overtaken by later ones counts as lost).
+        assert_eq!(stat.blocks_received - stat.dup_blks_received, count as u64, "{stat:?}");
+        assert!(stat.dup_blks_received * 20 <= count as u64, "few duplicates: {stat:?}");
     });
 }
 

@@ -150,9 +150,14 @@ fn inner(opts: &TransportOptions<'_>) -> Result<Boxed<(PeerId, StreamMuxerBox)>,
         true => {
             let security = Security::new(opts.keypair, opts.security)?;
             let mut yamux = yamux::Config::default();
-            // The guard enforces the real cap and counts refusals; yamux's own limit (which closes
-            // the whole connection) is a backstop above it, leaving room for our outbound streams.
-            yamux.set_max_num_streams(opts.max_inbound_streams.saturating_mul(2).clamp(512, YAMUX_MAX_STREAMS));
+            // The guard enforces the real cap on streams and counts refusals; yamux's own limit
+            // (which closes the whole connection) is only a backstop. It is set to the most yamux
+            // allows for a reason: yamux grows a stream's receive window out of (1 GiB - 256 KiB
+            // per allowed stream), which at this limit is nothing, so every stream keeps the
+            // 256 KiB default window. A larger window lets js-libp2p's yamux (Helia) send data
+            // frames as large as the window, and rust-yamux closes the connection on any frame
+            // over 1 MiB (FrameTooLarge): Helia sending a 1 MiB block killed the connection.
+            yamux.set_max_num_streams(YAMUX_MAX_STREAMS);
             let t = tcp::tokio::Transport::new(tcp::Config::new().nodelay(true))
                 .upgrade(upgrade::Version::V1)
                 .authenticate(security)

@@ -27,31 +27,111 @@ pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 pub trait Exchange: Send + Sync + 'static {
     /// Fetches `cids`; each block is sent as it arrives, in any order, and the
     /// channel closes when all are sent or the fetch fails (an `Err` last).
+    /// Blocks sent are verified and stored already (or about to be: the
+    /// service stores what a reader waits for once more, before handing it out).
+    /// Dropping the receiver cancels what is still wanted.
     fn fetch(&self, cids: Vec<Cid>) -> mpsc::Receiver<Result<Block, NodeError>>;
 
     /// Blocks newly stored here: peers that want them are served.
     fn blocks_added(&self, blocks: &[Block]);
 }
 
+/// Most children of one block fetched ahead of the reader (a HAMT shard has
+/// 256, a balanced file node 174; a huge flat directory gets the first ones).
+const AHEAD_CHILDREN: usize = 1024;
+/// Most blocks fetched ahead and not yet read, node-wide: past it, readers
+/// fetch on demand until the readers catch up.
+const AHEAD_MAX: usize = 8192;
+
+/// The exchange of an online node and what it fetches ahead of readers.
+///
+/// Readers (the exporter, DAG walks) read one block at a time; asked for one
+/// by one, every block would cost a round trip. So when a block comes from
+/// the network its children are asked for together, in the background; and
+/// when a reader reaches one of those, its own children are asked for in
+/// turn. The network stays one level ahead of each reader, and what is
+/// fetched ahead is bounded by [`AHEAD_MAX`].
+pub struct Online {
+    ex: Arc<dyn Exchange>,
+    rt: tokio::runtime::Handle,
+    /// Fetched (or being fetched) ahead, children not yet asked for.
+    ahead: std::sync::Mutex<std::collections::HashSet<Cid>>,
+}
+
+impl Online {
+    pub fn new(ex: Arc<dyn Exchange>, rt: tokio::runtime::Handle) -> Self {
+        Self { ex, rt, ahead: std::sync::Mutex::new(std::collections::HashSet::new()) }
+    }
+
+    pub fn exchange(&self) -> &Arc<dyn Exchange> {
+        &self.ex
+    }
+
+    /// Asks, in the background, for the children of `block` that are not here.
+    fn fetch_children(&self, block: &Block, local: &dyn Blockstore) {
+        let Ok(links) = rubo_dag::links::block_links(block) else { return };
+        if links.is_empty() {
+            return;
+        }
+        let mut want = Vec::new();
+        {
+            let Ok(mut ahead) = self.ahead.lock() else { return };
+            if ahead.len() + AHEAD_CHILDREN > AHEAD_MAX {
+                // Readers left much unread (a range of a big file, say):
+                // forget it; who reaches those blocks fetches them on demand.
+                ahead.clear();
+            }
+            for c in links.into_iter().take(AHEAD_CHILDREN) {
+                if matches!(local.has(&c), Ok(true)) && !ahead.contains(&c) {
+                    continue;
+                }
+                if ahead.insert(c) {
+                    want.push(c);
+                }
+            }
+        }
+        if want.is_empty() {
+            return;
+        }
+        // The exchange stores what it fetches; draining is all that is left.
+        let mut rx = self.ex.fetch(want);
+        self.rt.spawn(async move {
+            while let Some(r) = rx.recv().await {
+                if r.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    /// A reader took `block`: if it was fetched ahead, fetch its children ahead.
+    fn reached(&self, block: &Block, local: &dyn Blockstore) {
+        let was_ahead = self.ahead.lock().map(|mut a| a.remove(block.cid())).unwrap_or(false);
+        if was_ahead {
+            self.fetch_children(block, local);
+        }
+    }
+}
+
 /// The local store, with the exchange behind it when online.
 pub struct BlockService {
     local: Arc<dyn Blockstore>,
-    exchange: Option<(Arc<dyn Exchange>, tokio::runtime::Handle)>,
+    online: Option<Arc<Online>>,
     timeout: Duration,
 }
 
 impl BlockService {
-    pub fn new(local: Arc<dyn Blockstore>, exchange: Option<(Arc<dyn Exchange>, tokio::runtime::Handle)>) -> Self {
-        Self { local, exchange, timeout: DEFAULT_FETCH_TIMEOUT }
+    pub fn new(local: Arc<dyn Blockstore>, online: Option<Arc<Online>>) -> Self {
+        Self { local, online, timeout: DEFAULT_FETCH_TIMEOUT }
     }
 
     /// Fetches one block from the network and stores it. Called from
     /// blocking threads only (readers run there), never from async code.
     fn fetch_blocking(&self, cid: &Cid) -> Result<Option<Block>, BlockstoreError> {
-        let Some((ex, rt)) = &self.exchange else { return Ok(None) };
-        let mut rx = ex.fetch(vec![*cid]);
+        let Some(on) = &self.online else { return Ok(None) };
+        let mut rx = on.ex.fetch(vec![*cid]);
         let timeout = self.timeout;
-        let got = rt.block_on(async move { tokio::time::timeout(timeout, rx.recv()).await });
+        let got = on.rt.block_on(async move { tokio::time::timeout(timeout, rx.recv()).await });
         let block = match got {
             Ok(Some(Ok(b))) => b,
             Ok(Some(Err(e))) => return Err(BlockstoreError::Other(Box::new(e))),
@@ -60,6 +140,10 @@ impl BlockService {
         };
         // Durable before it is handed out: a reader may pin what it read.
         self.local.put(&block)?;
+        if let Ok(mut a) = on.ahead.lock() {
+            a.remove(cid);
+        }
+        on.fetch_children(&block, self.local.as_ref());
         Ok(Some(block))
     }
 }
@@ -67,7 +151,12 @@ impl BlockService {
 impl Blockstore for BlockService {
     fn get(&self, cid: &Cid) -> Result<Option<Block>, BlockstoreError> {
         match self.local.get(cid)? {
-            Some(b) => Ok(Some(b)),
+            Some(b) => {
+                if let Some(on) = &self.online {
+                    on.reached(&b, self.local.as_ref());
+                }
+                Ok(Some(b))
+            }
             None => self.fetch_blocking(cid),
         }
     }
@@ -86,8 +175,8 @@ impl Blockstore for BlockService {
 
     fn put_many(&self, blocks: &[Block]) -> Result<usize, BlockstoreError> {
         let n = self.local.put_many(blocks)?;
-        if let Some((ex, _)) = &self.exchange {
-            ex.blocks_added(blocks);
+        if let Some(on) = &self.online {
+            on.ex.blocks_added(blocks);
         }
         Ok(n)
     }

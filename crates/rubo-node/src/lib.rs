@@ -6,6 +6,7 @@
 //! that touch disk in bulk run on blocking threads, so the node can sit under an
 //! async HTTP server.
 
+pub mod bitswap;
 mod block;
 pub mod blocks;
 pub mod dag;
@@ -39,6 +40,7 @@ pub use unixfs::{AddEntries, AddEvent, AddOptions, LsEntry, LsKind, UnixfsApi};
 /// Bounded: a slow consumer slows the producer, never grows memory.
 pub const STREAM_BUFFER: usize = 64;
 pub use repo_api::{RepoApi, RepoStat, VerifyEvent, version_string};
+pub use rubo_bitswap;
 pub use rubo_net;
 pub use rubo_repo::{self, LockMode, Repo};
 pub use rubo_types;
@@ -71,7 +73,9 @@ struct Inner {
     daemon: std::sync::atomic::AtomicBool,
     shutdown: tokio::sync::Notify,
     /// Where missing blocks come from, once online.
-    exchange: std::sync::OnceLock<(Arc<dyn blocks::Exchange>, tokio::runtime::Handle)>,
+    exchange: std::sync::OnceLock<Arc<blocks::Online>>,
+    /// Bitswap, once online: what `bitswap stat` and friends read.
+    bitswap: std::sync::OnceLock<rubo_bitswap::Bitswap>,
 }
 
 /// A node over an open repo. Clones share it.
@@ -110,6 +114,7 @@ impl Node {
                 daemon: std::sync::atomic::AtomicBool::new(false),
                 shutdown: tokio::sync::Notify::new(),
                 exchange: std::sync::OnceLock::new(),
+                bitswap: std::sync::OnceLock::new(),
             }),
             offline: false,
         }
@@ -132,7 +137,7 @@ impl Node {
 
     /// Where missing blocks come from, from now on (the daemon sets Bitswap).
     pub fn set_exchange(&self, ex: Arc<dyn blocks::Exchange>, rt: tokio::runtime::Handle) -> Result<(), NodeError> {
-        self.inner.exchange.set((ex, rt)).map_err(|_| NodeError::Internal("the exchange is already set".into()))
+        self.inner.exchange.set(Arc::new(blocks::Online::new(ex, rt))).map_err(|_| NodeError::Internal("the exchange is already set".into()))
     }
 
     /// The block service: what every reader of the node reads blocks through
@@ -141,7 +146,7 @@ impl Node {
     pub fn blockstore(&self) -> Arc<dyn rubo_repo::Blockstore> {
         let local = self.inner.repo.blockstore();
         match (self.offline, self.inner.exchange.get()) {
-            (false, Some((ex, rt))) => Arc::new(blocks::BlockService::new(local, Some((ex.clone(), rt.clone())))),
+            (false, Some(on)) => Arc::new(blocks::BlockService::new(local, Some(on.clone()))),
             _ => local,
         }
     }

@@ -70,6 +70,25 @@ fn bytes(doc: &Value, ptr: &str) -> Result<Option<u64>, NodeError> {
     }
 }
 
+/// Bitswap's settings from Kubo's keys (`Bitswap.Enabled`,
+/// `Internal.Bitswap.*`), or `None` when Bitswap is turned off.
+pub fn bitswap_config(doc: &Value) -> Result<Option<rubo_bitswap::Config>, NodeError> {
+    if !flag(doc, "/Bitswap/Enabled", true) {
+        return Ok(None);
+    }
+    let mut c = rubo_bitswap::Config::default();
+    if let Some(n) = int(doc, "/Internal/Bitswap/TaskWorkerCount").filter(|n| *n > 0) {
+        c.server_workers = usize::try_from(n).unwrap_or(c.server_workers).min(64);
+    }
+    if let Some(n) = bytes(doc, "/Internal/Bitswap/MaxOutstandingBytesPerPeer")?.filter(|n| *n > 0) {
+        c.max_inflight_per_peer = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if let Some(d) = duration(doc, "/Internal/Bitswap/ProviderSearchDelay")? {
+        c.provider_search_delay = d;
+    }
+    Ok(Some(c))
+}
+
 /// The network settings Kubo's config asks for.
 pub fn net_config(doc: &Value) -> Result<NetConfig, NodeError> {
     let mut c = NetConfig {
@@ -141,7 +160,20 @@ impl Node {
         if let Ok(mut t) = self.inner.net_task.lock() {
             *t = Some(task);
         }
+        if let Some(bcfg) = bitswap_config(self.repo().config().doc())? {
+            let store = std::sync::Arc::new(crate::bitswap::RepoBlocks(self.repo().blockstore()));
+            let bs = rubo_bitswap::Bitswap::new(handle.clone(), store, bcfg).await.map_err(crate::bitswap::node_error)?;
+            let rt = tokio::runtime::Handle::current();
+            let ex = std::sync::Arc::new(crate::bitswap::BitswapExchange::new(bs.clone(), rt.clone()));
+            let _ = self.inner.bitswap.set(bs);
+            self.set_exchange(ex, rt)?;
+        }
         Ok(handle)
+    }
+
+    /// Bitswap, or Kubo's offline error.
+    pub fn bitswap(&self) -> Result<&rubo_bitswap::Bitswap, NodeError> {
+        self.inner.bitswap.get().ok_or_else(|| NodeError::Offline(OFFLINE_ERROR.into()))
     }
 
     /// Stops the network: listeners closed, connections gone, the actor ended.

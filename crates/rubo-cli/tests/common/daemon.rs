@@ -22,8 +22,12 @@ impl Daemon {
     /// Starts `rubo daemon` with `args` on `repo` and waits until it is ready.
     pub(crate) fn start(repo: &TestRepo, args: &[&str]) -> Self {
         assert!(super::peers::isolated(), "daemons may only start inside a private network namespace");
-        let mut child = repo
-            .cmd(&[&["daemon"], args].concat())
+        let mut cmd = repo.cmd(&[&["daemon"], args].concat());
+        // The daemon logs as RUBO_TEST_LOG says (shown when a test fails).
+        if let Ok(f) = std::env::var("RUBO_TEST_LOG") {
+            cmd.env("RUST_LOG", f);
+        }
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -121,6 +125,15 @@ impl Drop for Daemon {
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
+        }
+        // A failed test shows what the daemon logged (RUST_LOG reaches it).
+        if std::thread::panicking() {
+            // The readers end with the pipes (the process is gone): bounded.
+            while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(5)) {
+                self.output.push(l);
+            }
+            let tail = self.output.len().saturating_sub(200);
+            eprintln!("---- daemon output (last 200 lines) ----\n{}", self.output[tail..].join("\n"));
         }
     }
 }

@@ -1,5 +1,6 @@
 //! One module per Kubo command group.
 
+pub(crate) mod bitswap;
 pub(crate) mod block;
 pub(crate) mod cid;
 pub(crate) mod config;
