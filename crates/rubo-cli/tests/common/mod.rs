@@ -1,6 +1,7 @@
 //! Helpers for tests that drive the real `rubo` binary.
 #![allow(dead_code)]
 
+pub(crate) mod daemon;
 pub(crate) mod peers;
 
 use std::io::Write;
