@@ -291,7 +291,10 @@ async fn daemon(repo_path: PathBuf, m: &ArgMatches, offline: bool, init: bool, g
             gateway_file = Some(ApiFile(path));
         }
     }
-    let gc_task = gc.then(|| tokio::spawn(periodic_gc(node.clone(), doc.clone())));
+    let gc_task = match gc.then(|| GcSchedule::from_config(&doc)) {
+        Some(Some(schedule)) => Some(tokio::spawn(periodic_gc(node.clone(), schedule))),
+        _ => None,
+    };
     say("Daemon is ready");
 
     wait_for_stop(&node).await;
@@ -335,22 +338,42 @@ async fn wait_for_stop(node: &Node) {
     }
 }
 
+/// When `--enable-gc` collects: every `period`, once the repo uses
+/// `threshold` bytes or more.
+struct GcSchedule {
+    period: Duration,
+    max: u64,
+    threshold: u64,
+}
+
+impl GcSchedule {
+    /// Kubo's settings: `Datastore.GCPeriod` (default 1h; `0` disables
+    /// periodic GC), `StorageMax` (10GB) and `StorageGCWatermark` (90%).
+    fn from_config(doc: &serde_json::Value) -> Option<Self> {
+        use rubo_node::rubo_repo::config::units::{parse_bytes, parse_duration};
+        let period = doc
+            .pointer("/Datastore/GCPeriod")
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .and_then(|s| parse_duration(s).ok())
+            .unwrap_or(Duration::from_secs(3600));
+        if period.is_zero() {
+            return None;
+        }
+        let max = doc
+            .pointer("/Datastore/StorageMax")
+            .and_then(|v| v.as_str())
+            .and_then(|s| parse_bytes(s).ok())
+            .unwrap_or(10_000_000_000);
+        let watermark = doc.pointer("/Datastore/StorageGCWatermark").and_then(|v| v.as_u64()).unwrap_or(90).min(100);
+        Some(Self { period, max, threshold: max / 100 * watermark })
+    }
+}
+
 /// `--enable-gc`: every `Datastore.GCPeriod`, collects garbage once the repo
 /// is above `StorageGCWatermark` percent of `StorageMax` (Kubo's rule).
-async fn periodic_gc(node: Node, doc: serde_json::Value) {
-    use rubo_node::rubo_repo::config::units::{parse_bytes, parse_duration};
-    let period = doc
-        .pointer("/Datastore/GCPeriod")
-        .and_then(|v| v.as_str())
-        .and_then(|s| parse_duration(s).ok())
-        .unwrap_or(Duration::from_secs(3600));
-    let max = doc
-        .pointer("/Datastore/StorageMax")
-        .and_then(|v| v.as_str())
-        .and_then(|s| parse_bytes(s).ok())
-        .unwrap_or(10_000_000_000);
-    let watermark = doc.pointer("/Datastore/StorageGCWatermark").and_then(|v| v.as_u64()).unwrap_or(90).min(100);
-    let threshold = max / 100 * watermark;
+async fn periodic_gc(node: Node, schedule: GcSchedule) {
+    let GcSchedule { period, max, threshold } = schedule;
     let mut tick = tokio::time::interval(period);
     tick.tick().await;
     loop {

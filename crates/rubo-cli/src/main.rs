@@ -321,8 +321,17 @@ fn main() -> ExitCode {
                     return print(out, enc, text, tty).await;
                 }
                 // A stale `api` file (the daemon died): Kubo runs the
-                // command here, on the repo, unless `--api` was given.
-                Err(rubo_http::client::ClientError::Unreachable { .. }) if explicit_api.is_none() => {}
+                // command here, on the repo, unless `--api` was given (or
+                // there is no repo to run it on).
+                Err(rubo_http::client::ClientError::Unreachable { .. })
+                    if explicit_api.is_none() && rubo_node::rubo_repo::is_initialized(&repo_path) => {}
+                Err(rubo_http::client::ClientError::Unreachable { .. }) => {
+                    // go-ipfs-cmds' words, whatever the dial error.
+                    return Err(CmdError::new(
+                        "cannot connect to the api. Is the daemon running? To run as a standalone CLI \
+                         command remove the api file in `$RUBO_PATH/api`",
+                    ));
+                }
                 Err(e) => return Err(CmdError::new(e.to_string())),
             }
         }

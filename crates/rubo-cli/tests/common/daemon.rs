@@ -90,10 +90,29 @@ impl Daemon {
             .expect("the daemon prints its PeerID")
     }
 
+    /// The daemon's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` (`TERM`, `INT`, `KILL`...) to the daemon.
+    pub(crate) fn signal(&self, signal: &str) {
+        let st = Command::new("kill").arg(format!("-{signal}")).arg(self.pid().to_string()).status().expect("kill");
+        assert!(st.success(), "kill -{signal} failed");
+    }
+
+    /// The API's `host:port`, from the `api` multiaddr.
+    pub(crate) fn api_socket(&self) -> String {
+        let parts: Vec<&str> = self.api.split('/').collect();
+        match parts.as_slice() {
+            ["", "ip4", host, "tcp", port] => format!("{host}:{port}"),
+            _ => panic!("unexpected api address {:?}", self.api),
+        }
+    }
+
     /// Sends SIGTERM and waits for a clean exit; returns the exit status.
-    pub(crate) fn stop(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    pub(crate) fn stop(&mut self) -> std::process::ExitStatus {
+        self.signal("TERM");
         self.wait_exit(Duration::from_secs(60))
     }
 
@@ -102,8 +121,9 @@ impl Daemon {
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(Some(st)) = self.child.try_wait() {
-                // Collect what it printed on the way out.
-                while let Ok(l) = self.lines.try_recv() {
+                // Collect what it printed on the way out: the readers end
+                // when the pipes close.
+                while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(10)) {
                     self.output.push(l);
                 }
                 return st;
@@ -136,4 +156,36 @@ impl Drop for Daemon {
             eprintln!("---- daemon output (last 200 lines) ----\n{}", self.output[tail..].join("\n"));
         }
     }
+}
+
+/// A plain HTTP/1.1 GET (no client library): the status and the body
+/// (chunked bodies decoded).
+pub(crate) fn http_get(host_port: &str, path: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(host_port).unwrap_or_else(|e| panic!("connect {host_port}: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {host_port}\r\nConnection: close\r\n\r\n").expect("send");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read response");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut body = raw[split + 4..].to_vec();
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("status code");
+    if head.lines().any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked")) {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let eol = rest.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
+            let size_text = String::from_utf8_lossy(&rest[..eol]).to_string();
+            let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16).expect("chunk size");
+            rest = &rest[eol + 2..];
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[..size]);
+            rest = &rest[size + 2..];
+        }
+        body = out;
+    }
+    (status, body)
 }
