@@ -17,6 +17,12 @@ fn main() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let version = run(&rustc, &["--version"]).unwrap_or_default();
     println!("cargo:rustc-env=RUBO_RUSTC={version}");
-    println!("cargo:rerun-if-changed=../../.git/HEAD");
-    println!("cargo:rerun-if-changed=../../.git/refs/heads");
+    // Where git keeps them: in a worktree `.git` is a file, HEAD is the
+    // worktree's and refs are the main repo's. Without git, only this file.
+    println!("cargo:rerun-if-changed=build.rs");
+    for p in ["HEAD", "refs/heads"] {
+        if let Some(path) = run("git", &["rev-parse", "--git-path", p]) {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
 }

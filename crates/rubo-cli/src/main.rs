@@ -305,7 +305,7 @@ fn main() -> ExitCode {
         report("Error: api flag specified but command cannot be run on the daemon");
         return ExitCode::from(1);
     }
-    let remote = if spec.runs_locally() {
+    let remote = if spec.runs_locally(&req) {
         None
     } else {
         explicit_api.clone().or_else(|| rubo_http::client::api_file(&repo_path).ok().flatten())

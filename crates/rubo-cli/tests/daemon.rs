@@ -338,6 +338,11 @@ fn exclusive_commands_run_inside_the_daemon() {
         assert!(out.status.success(), "{}", text(&out.stderr));
         assert_eq!(repo.ok(&["files", "read", "/dir/x.txt"]), "mfs");
         assert_eq!(repo.ok(&["files", "ls", "/dir"]), "x.txt");
+
+        // `config K V` writes the config: through the daemon too.
+        fails_locked(&repo, &d, &["config", "Datastore.StorageMax", "11GB"], b"");
+        assert_eq!(repo.ok(&["config", "Datastore.StorageMax", "11GB"]), "");
+        assert_eq!(repo.ok(&["config", "Datastore.StorageMax"]), "11GB");
         drop(d);
     });
 }

@@ -95,7 +95,7 @@ fn rubo_addr(r: &TestRepo) -> String {
 fn kubo_and_rubo_fetch_from_each_other() {
     in_netns("kubo_and_rubo_fetch_from_each_other", || {
         let r = TestRepo::new();
-        let d = Daemon::start(&r, &[]);
+        let mut d = Daemon::start(&r, &[]);
         let work = tempfile::tempdir().expect("tmp");
         let mut kubo = Kubo::start(&work.path().join("kubo"));
         r.ok(&["swarm", "connect", &tcp_addr(&kubo.addrs)]);
@@ -161,7 +161,7 @@ fn kubo_and_rubo_fetch_from_each_other() {
 fn helia_and_rubo_fetch_from_each_other() {
     in_netns("helia_and_rubo_fetch_from_each_other", || {
         let r = TestRepo::new();
-        let d = Daemon::start(&r, &[]);
+        let mut d = Daemon::start(&r, &[]);
         let work = tempfile::tempdir().expect("tmp");
         let mut helia = Helia::start();
         r.ok(&["swarm", "connect", &tcp_addr(&helia.addrs)]);
@@ -238,8 +238,8 @@ fn two_rubo_daemons_trade_blocks() {
     in_netns("two_rubo_daemons_trade_blocks", || {
         let a = TestRepo::new();
         let b = TestRepo::new();
-        let da = Daemon::start(&a, &[]);
-        let db = Daemon::start(&b, &[]);
+        let mut da = Daemon::start(&a, &[]);
+        let mut db = Daemon::start(&b, &[]);
         let work = tempfile::tempdir().expect("tmp");
         b.ok(&["swarm", "connect", &rubo_addr(&a)]);
 

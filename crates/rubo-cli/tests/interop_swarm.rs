@@ -42,7 +42,7 @@ fn rubo_addr(r: &TestRepo, proto: &str) -> String {
 fn kubo_connects_both_ways() {
     in_netns("kubo_connects_both_ways", || {
         let r = TestRepo::new();
-        let d = Daemon::start(&r, &[]);
+        let mut d = Daemon::start(&r, &[]);
         let me = d.peer_id();
         let work = tempfile::tempdir().unwrap();
         let mut kubo = Kubo::start(&work.path().join("kubo"));
@@ -85,7 +85,7 @@ fn kubo_connects_both_ways() {
 fn helia_connects_both_ways() {
     in_netns("helia_connects_both_ways", || {
         let r = TestRepo::new();
-        let d = Daemon::start(&r, &[]);
+        let mut d = Daemon::start(&r, &[]);
         let me = d.peer_id();
         let mut helia = Helia::start();
         assert!(helia.id.starts_with("12D3KooW"), "Helia has an Ed25519 identity: {}", helia.id);
@@ -126,8 +126,8 @@ fn two_rubos_over_quic() {
         let (a, b) = (TestRepo::new(), TestRepo::new());
         quic_only(&a);
         quic_only(&b);
-        let da = Daemon::start(&a, &[]);
-        let db = Daemon::start(&b, &[]);
+        let mut da = Daemon::start(&a, &[]);
+        let mut db = Daemon::start(&b, &[]);
         assert!(da.output.iter().any(|l| l.ends_with("(UDP)")), "{:?}", da.output);
         let b_addr = rubo_addr(&b, "/quic-v1");
         a.ok(&["swarm", "connect", &b_addr]);

@@ -102,11 +102,13 @@ impl Spec {
         self.repo_for.map_or(self.repo, |f| f(req))
     }
 
-    /// Whether the CLI runs it in its own process even when a daemon holds
-    /// the repo: local-only commands, and those that need no repo at all
-    /// (`version`, `cid`, `multibase`: Kubo's `doesNotUseRepo`).
-    pub fn runs_locally(&self) -> bool {
-        self.local_only || self.repo == RepoUse::None
+    /// Whether the CLI runs this request in its own process even when a
+    /// daemon holds the repo: local-only commands, and requests that need no
+    /// repo at all (`version`, `cid`, `multibase`: Kubo's `doesNotUseRepo`;
+    /// `config K` reads the file). A request that writes (`config K V`) goes
+    /// to the daemon, which holds the repo's lock.
+    pub fn runs_locally(&self, req: &Request) -> bool {
+        self.local_only || self.repo_use(req) == RepoUse::None
     }
 }
 

@@ -586,8 +586,10 @@ impl Server {
             },
         };
         let string_args: Vec<&def::Arg> = def.positionals().filter(|a| !a.is_file()).collect();
+        // (Files and trees come in the body, checked below: `config replace <file>`.)
+        let args_in_query = matches!(spec.args, ArgKind::Strings);
         for (i, a) in string_args.iter().enumerate() {
-            if a.is_required() && creq.args.len() <= i && spec.args != ArgKind::StdinStrings {
+            if a.is_required() && creq.args.len() <= i && args_in_query {
                 return text_response(StatusCode::BAD_REQUEST, &format!("argument {:?} is required", a.id()));
             }
         }

@@ -109,17 +109,19 @@ async fn run(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     if let Some(arg) = req.args.first() {
         let peer = parse_peer(arg)?;
         if peer != my_id {
+            // `--offline`: no identify, even on an online node (a daemon
+            // asked with --offline answers as the bare repo does).
+            if req.global.offline {
+                return Output::value(IdOutput {
+                    id: encode_peer(&peer, base)?,
+                    public_key: String::new(),
+                    addresses: None,
+                    agent_version: String::new(),
+                    protocols: None,
+                });
+            }
             let net = match node.net() {
                 Ok(n) => n.clone(),
-                Err(_) if req.global.offline => {
-                    return Output::value(IdOutput {
-                        id: encode_peer(&peer, base)?,
-                        public_key: String::new(),
-                        addresses: None,
-                        agent_version: String::new(),
-                        protocols: None,
-                    });
-                }
                 Err(_) => {
                     return Err(CmdError::new(
                         "'rubo id' cannot query information on remote peers without a running daemon; \
