@@ -187,7 +187,8 @@ fn helia_and_rubo_fetch_from_each_other() {
         let files = make_tree(&tree);
         let root = r.ok(&["add", "-r", "-Q", "--cid-version=1", tree.to_str().expect("utf-8")]).trim().to_string();
         let top = helia.call(json!({"op": "ls", "cid": root}), long);
-        let names: Vec<&str> = top["entries"].as_array().expect("entries").iter().filter_map(|e| e["name"].as_str()).collect();
+        let names: Vec<&str> =
+            top["entries"].as_array().expect("entries").iter().filter_map(|e| e["name"].as_str()).collect();
         assert_eq!(names, ["a.txt", "empty", "sub"]);
         for (name, bytes) in &files {
             let out = work.path().join(format!("helia-tree-{}", name.replace('/', "_")));

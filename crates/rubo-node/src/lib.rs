@@ -137,7 +137,10 @@ impl Node {
 
     /// Where missing blocks come from, from now on (the daemon sets Bitswap).
     pub fn set_exchange(&self, ex: Arc<dyn blocks::Exchange>, rt: tokio::runtime::Handle) -> Result<(), NodeError> {
-        self.inner.exchange.set(Arc::new(blocks::Online::new(ex, rt))).map_err(|_| NodeError::Internal("the exchange is already set".into()))
+        self.inner
+            .exchange
+            .set(Arc::new(blocks::Online::new(ex, rt)))
+            .map_err(|_| NodeError::Internal("the exchange is already set".into()))
     }
 
     /// The block service: what every reader of the node reads blocks through

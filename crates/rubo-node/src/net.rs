@@ -162,7 +162,8 @@ impl Node {
         }
         if let Some(bcfg) = bitswap_config(self.repo().config().doc())? {
             let store = std::sync::Arc::new(crate::bitswap::RepoBlocks(self.repo().blockstore()));
-            let bs = rubo_bitswap::Bitswap::new(handle.clone(), store, bcfg).await.map_err(crate::bitswap::node_error)?;
+            let bs =
+                rubo_bitswap::Bitswap::new(handle.clone(), store, bcfg).await.map_err(crate::bitswap::node_error)?;
             let rt = tokio::runtime::Handle::current();
             let ex = std::sync::Arc::new(crate::bitswap::BitswapExchange::new(bs.clone(), rt.clone()));
             let _ = self.inner.bitswap.set(bs);

@@ -27,12 +27,8 @@ impl Daemon {
         if let Ok(f) = std::env::var("RUBO_TEST_LOG") {
             cmd.env("RUST_LOG", f);
         }
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start rubo daemon");
+        let mut child =
+            cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start rubo daemon");
         let stdout = child.stdout.take().expect("stdout");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, lines) = channel();

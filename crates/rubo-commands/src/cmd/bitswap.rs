@@ -15,7 +15,12 @@ pub(crate) fn groups() -> Vec<Group> {
     vec![Group { path: "bitswap", about: "Interact with the bitswap agent.", long_about: "" }]
 }
 
-fn spec(path: &'static str, def: fn() -> Command, run: crate::registry::Handler, text: crate::registry::TextFn) -> Spec {
+fn spec(
+    path: &'static str,
+    def: fn() -> Command,
+    run: crate::registry::Handler,
+    text: crate::registry::TextFn,
+) -> Spec {
     Spec { path, repo: RepoUse::Read, repo_for: None, args: ArgKind::Strings, local_only: false, def, run, text }
 }
 
@@ -29,18 +34,8 @@ fn stat_def(name: &'static str) -> Command {
 
 pub(crate) fn specs() -> Vec<Spec> {
     vec![
-        spec(
-            "bitswap stat",
-            || stat_def("stat"),
-            |ctx, req| Box::pin(stat(ctx, req)),
-            stat_text,
-        ),
-        spec(
-            "stats bitswap",
-            || stat_def("bitswap"),
-            |ctx, req| Box::pin(stat(ctx, req)),
-            stat_text,
-        ),
+        spec("bitswap stat", || stat_def("stat"), |ctx, req| Box::pin(stat(ctx, req)), stat_text),
+        spec("stats bitswap", || stat_def("bitswap"), |ctx, req| Box::pin(stat(ctx, req)), stat_text),
         spec(
             "bitswap wantlist",
             || {
