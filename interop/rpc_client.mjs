@@ -109,4 +109,10 @@ await op('config_set', async () => ipfs.config.set('Datastore.StorageGCWatermark
 await op('config_get_set', async () => ipfs.config.get('Datastore.StorageGCWatermark'))
 await op('config_all', async () => Object.keys(await ipfs.config.getAll()).sort())
 await op('repo_stat', async () => ipfs.repo.stat())
+// With PEER_ADDR (a multiaddr with /p2p/), the swarm calls too.
+if (process.env.PEER_ADDR) {
+  const { multiaddr } = await import('@multiformats/multiaddr')
+  await op('swarm_connect', async () => ipfs.swarm.connect(multiaddr(process.env.PEER_ADDR)))
+  await op('swarm_peers', async () => (await ipfs.swarm.peers()).map(p => p.peer.toString()).sort())
+}
 console.log(JSON.stringify(out))

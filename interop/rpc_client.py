@@ -94,4 +94,8 @@ op("config_show_has_identity", lambda: "PeerID" in c.config.get()["Identity"])
 op("config_get", lambda: plain(c.config.set("Datastore.StorageMax")))
 op("config_set", lambda: plain(c.config.set("Datastore.StorageMax", "20GB")))
 op("repo_stat", lambda: plain(c.repo.stat()))
+# With PEER_ADDR (a multiaddr with /p2p/), the swarm calls too.
+if os.environ.get("PEER_ADDR"):
+    op("swarm_connect", lambda: plain(c.swarm.connect(os.environ["PEER_ADDR"])))
+    op("swarm_peers", lambda: sorted(p["Peer"] for p in c.swarm.peers()["Peers"]))
 print(json.dumps(out))

