@@ -91,6 +91,38 @@ fn rubo_addr(r: &TestRepo) -> String {
     tcp_addr(&addrs)
 }
 
+/// GET through the daemon's gateway (its address from `$RUBO_PATH/gateway`).
+fn http_get(r: &TestRepo, path: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let maddr = std::fs::read_to_string(r.path().join("gateway")).expect("gateway file");
+    // `http://127.0.0.1:N` (Kubo's form) or a multiaddr: the port is last.
+    let port: String =
+        maddr.trim().chars().rev().take_while(char::is_ascii_digit).collect::<Vec<_>>().into_iter().rev().collect();
+    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("connect to the gateway");
+    // Host 127.0.0.1: a path gateway (on `localhost` Kubo redirects to subdomains).
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").expect("request");
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).expect("response");
+    let head_end = resp.windows(4).position(|w| w == b"\r\n\r\n").expect("end of head") + 4;
+    let head = String::from_utf8_lossy(&resp[..head_end]).to_string();
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status");
+    let mut body = resp[head_end..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        let (mut out, mut rest) = (Vec::new(), &body[..]);
+        loop {
+            let eol = rest.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
+            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..eol]).trim(), 16).expect("chunk size");
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[eol + 2..eol + 2 + size]);
+            rest = &rest[eol + 4 + size..];
+        }
+        body = out;
+    }
+    (status, body)
+}
+
 #[test]
 fn kubo_and_rubo_fetch_from_each_other() {
     in_netns("kubo_and_rubo_fetch_from_each_other", || {
@@ -269,6 +301,13 @@ fn two_rubo_daemons_trade_blocks() {
         let sb = json_of(&b, &["bitswap", "stat"]);
         assert!(sa["DataSent"].as_u64().unwrap_or(0) >= bytes.len() as u64, "{sa}");
         assert!(sb["DataReceived"].as_u64().unwrap_or(0) >= bytes.len() as u64, "{sb}");
+        // The gateway reads through the same block service: content only A
+        // has comes over Bitswap to B's gateway.
+        let page = data(3 << 20, 77);
+        let pcid = add(&a, &write(work.path(), "page", &page), true);
+        let (status, body) = http_get(&b, &format!("/ipfs/{pcid}"));
+        assert_eq!(status, 200);
+        assert!(body == page, "the gateway served {} bytes", body.len());
         // A block nobody has: the daemon's own --offline fails at once.
         let missing = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
         let err = b.fails(&["block", "get", "--offline", missing]);
