@@ -102,41 +102,6 @@ where
     }
 }
 
-/// A blocking `Write` that sends what it is given down a byte output's
-/// channel in chunks of about `chunk` bytes (a bounded channel: a slow
-/// reader slows the writer). For producers that run on a blocking thread.
-pub(crate) struct ChannelWriter {
-    tx: mpsc::Sender<Result<Bytes, CmdError>>,
-    buf: Vec<u8>,
-    chunk: usize,
-}
-
-impl ChannelWriter {
-    pub(crate) fn new(tx: mpsc::Sender<Result<Bytes, CmdError>>, chunk: usize) -> Self {
-        Self { tx, buf: Vec::with_capacity(chunk), chunk }
-    }
-}
-
-impl Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= self.chunk {
-            self.flush()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(self.chunk)));
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "reader went away"))
-    }
-}
-
 /// Decodes a value into its typed form inside an encoder.
 pub fn typed<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, CmdError> {
     serde_json::from_value(v).map_err(|e| CmdError::new(format!("unexpected response: {e}")))

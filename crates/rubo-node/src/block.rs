@@ -49,6 +49,22 @@ pub struct BlockApi {
 }
 
 impl BlockApi {
+    /// Every block stored here (`refs local`), as a CIDv1 raw of its
+    /// multihash (flatfs keeps multihashes only); files that are not blocks
+    /// are left out.
+    pub fn local(&self) -> tokio::sync::mpsc::Receiver<Result<Cid, NodeError>> {
+        self.node.stream_blocking(|n, emit| {
+            for k in n.repo().blockstore().keys()? {
+                if let rubo_repo::blockstore::StoredKey::Block(mh) = k?
+                    && !emit(Cid::new_v1(rubo_types::codec::RAW, mh))
+                {
+                    break;
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Hashes and durably stores a block.
     pub async fn put(&self, data: Bytes, opts: PutOptions) -> Result<BlockStat, NodeError> {
         if !opts.allow_big && data.len() > BLOCK_SIZE_LIMIT {

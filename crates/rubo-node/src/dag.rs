@@ -15,6 +15,7 @@ use rubo_dag::{
 };
 use rubo_repo::Blockstore;
 use rubo_types::{BLOCK_SIZE_LIMIT, Block, Cid, Version, codec, hash, parse_cid};
+use tokio::sync::mpsc;
 
 use crate::writer::BlockWriter;
 use crate::{BIG_BLOCK_ERROR, Node, NodeError};
@@ -180,6 +181,78 @@ fn codec_of(code: u64) -> Result<Codec, NodeError> {
         .ok_or_else(|| NodeError::InvalidInput(format!("no codec registered for multicodec code {code} (0x{code:x})")))
 }
 
+/// The async face of [`DagApi`]: what the command handlers and the HTTP
+/// faces call. Disk, hashing and network waits run on the blocking pool
+/// inside the node; results come back as values or bounded streams.
+impl DagApi {
+    /// `dag put` (see [`DagApi::put_blocking`]).
+    pub async fn put(&self, data: Vec<u8>, opts: DagPutOptions) -> Result<Cid, NodeError> {
+        self.node.run_blocking(move |n| n.dag().put_blocking(&data, &opts)).await
+    }
+
+    /// boxo's `ResolvePath` (see [`DagApi::resolve_blocking`]).
+    pub async fn resolve(&self, path: DagPath) -> Result<DagResolved, NodeError> {
+        self.node.run_blocking(move |n| n.dag().resolve_blocking(&path)).await
+    }
+
+    /// `dag get` (see [`DagApi::get_blocking`]).
+    pub async fn get(&self, path: DagPath, output: u64) -> Result<Vec<u8>, NodeError> {
+        self.node.run_blocking(move |n| n.dag().get_blocking(&path, output)).await
+    }
+
+    /// `dag stat`: a summary after each block (the last one is the total).
+    pub fn stat(&self, roots: Vec<Cid>) -> mpsc::Receiver<Result<DagStatSummary, NodeError>> {
+        self.node.stream_blocking(move |n, emit| {
+            let last = n.dag().stat_blocking(&roots, &mut |s| emit(s.clone()))?;
+            emit(last);
+            Ok(())
+        })
+    }
+
+    /// `dag export`: the CAR as a bounded stream of chunks (about 1 MiB);
+    /// the root's block is read (fetched, when online) first, so a missing
+    /// root is an error before any byte.
+    pub async fn export(
+        &self,
+        root: Cid,
+        local_only: bool,
+    ) -> Result<mpsc::Receiver<Result<bytes::Bytes, NodeError>>, NodeError> {
+        self.node
+            .run_blocking(move |n| n.blockstore().get(&root)?.map(|_| ()).ok_or_else(|| NodeError::not_found(&root)))
+            .await?;
+        Ok(self.node.stream_blocking(move |n, emit| {
+            let mut w = crate::ChunkWriter::new(emit, 1 << 20);
+            n.dag().export_to(&root, &mut w, local_only)?;
+            w.finish()
+        }))
+    }
+
+    /// `dag import` (see [`DagApi::import_blocking`]): its events as they come.
+    pub fn import(&self, files: ImportFiles, opts: DagImportOptions) -> mpsc::Receiver<Result<ImportEvent, NodeError>> {
+        self.node.stream_blocking(move |n, emit| n.dag().import_blocking(files, &opts, emit))
+    }
+
+    /// `refs`: each edge under `roots` as the walker finds it. An error is an
+    /// item (that root's walk ends, the next one goes on, as in Kubo).
+    pub fn refs(
+        &self,
+        roots: Vec<Cid>,
+        opts: rubo_dag::walk::RefsOptions,
+    ) -> mpsc::Receiver<Result<rubo_dag::walk::Ref, rubo_dag::WalkError>> {
+        let (tx, rx) = mpsc::channel(crate::STREAM_CHANNEL);
+        let node = self.node.clone();
+        tokio::task::spawn_blocking(move || {
+            let src = node.dag().source();
+            for item in rubo_dag::walk::RefsWalker::new(&src, roots, opts) {
+                if tx.blocking_send(item).is_err() {
+                    return;
+                }
+            }
+        });
+        rx
+    }
+}
+
 impl DagApi {
     /// The node's blocks as a [`BlockSource`].
     pub fn source(&self) -> NodeSource {
@@ -189,7 +262,7 @@ impl DagApi {
     /// Decodes `data` with the input codec, encodes it with the store codec
     /// and stores it under a CIDv1 (Kubo's `dag put`). With `pin`, the object
     /// is pinned recursively as it is (its links need not be local, as in Kubo).
-    pub fn put(&self, data: &[u8], opts: &DagPutOptions) -> Result<Cid, NodeError> {
+    pub fn put_blocking(&self, data: &[u8], opts: &DagPutOptions) -> Result<Cid, NodeError> {
         let input = Codec::decoder(opts.input_codec).map_err(|e| NodeError::InvalidInput(e.to_string()))?;
         let store = Codec::encoder(opts.store_codec).map_err(|e| NodeError::InvalidInput(e.to_string()))?;
         if !hash::is_allowed(opts.hash) {
@@ -211,7 +284,7 @@ impl DagApi {
 
     /// boxo's `ResolvePath`: the last block the path reaches, and the path
     /// left inside it.
-    pub fn resolve(&self, path: &DagPath) -> Result<DagResolved, NodeError> {
+    pub fn resolve_blocking(&self, path: &DagPath) -> Result<DagResolved, NodeError> {
         let src = self.source();
         let mode = if path.ipld { PathMode::Ipld } else { PathMode::UnixFs(&UnixfsLookup) };
         let r = Resolver::new(&src, mode).resolve_to_last_node(&path.root, &path.segments).map_err(resolve_err)?;
@@ -219,8 +292,8 @@ impl DagApi {
     }
 
     /// `dag get`: the node at `path`, encoded with `output`.
-    pub fn get(&self, path: &DagPath, output: u64) -> Result<Vec<u8>, NodeError> {
-        let r = self.resolve(path)?;
+    pub fn get_blocking(&self, path: &DagPath, output: u64) -> Result<Vec<u8>, NodeError> {
+        let r = self.resolve_blocking(path)?;
         let block = rubo_dag::source::load(&self.source(), &r.cid)
             .map_err(|e| NodeError::from_source(&r.cid, e))?
             .ok_or_else(|| NodeError::not_found(&r.cid))?;
@@ -240,7 +313,7 @@ impl DagApi {
 
     /// `dag stat`: sizes and block counts, each root's DAG walked once
     /// (duplicates skipped), `progress` called after each block.
-    pub fn stat(
+    pub fn stat_blocking(
         &self,
         roots: &[Cid],
         progress: &mut dyn FnMut(&DagStatSummary) -> bool,
@@ -280,7 +353,7 @@ impl DagApi {
     /// `local_only` (Kubo's `--local-only`, boxo's `walker.WalkDAG`): blocks
     /// missing or unreadable here, or whose links cannot be read, are skipped
     /// with their subtrees, and identity CIDs are left out: a partial CAR.
-    pub fn export(&self, root: &Cid, out: &mut dyn Write, local_only: bool) -> Result<u64, NodeError> {
+    pub fn export_to(&self, root: &Cid, out: &mut dyn Write, local_only: bool) -> Result<u64, NodeError> {
         let src = self.source();
         let io = |e: std::io::Error| NodeError::Internal(format!("writing the CAR: {e}"));
         let mut car = CarWriter::new(out, &[*root]).map_err(io)?;
@@ -304,7 +377,7 @@ impl DagApi {
     /// `dag import`: stores every block of the CARs (verified against its
     /// CID), then pins each root whose whole DAG is now local. A malformed
     /// CAR stops the import before any pin is made.
-    pub fn import(
+    pub fn import_blocking(
         &self,
         files: ImportFiles,
         opts: &DagImportOptions,

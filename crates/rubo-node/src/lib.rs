@@ -33,7 +33,7 @@ pub use gc::GcEvent;
 pub use get::GetOptions;
 pub use mfs::{Chroot, EMPTY_DIR, FilesApi, NodeStore, cid_prefix, rubo_mfs};
 pub use path::IpfsPath;
-pub use pins::{Pin, PinApi, PinFilter, PinKind};
+pub use pins::{ListedPin, Pin, PinApi, PinFilter, PinKind, PinProgress};
 pub use rubo_unixfs;
 pub use unixfs::{AddEntries, AddEvent, AddOptions, LsEntry, LsKind, UnixfsApi};
 
@@ -86,7 +86,86 @@ pub struct Node {
     offline: bool,
 }
 
+/// Items a node stream holds before its producer waits for the reader.
+pub(crate) const STREAM_CHANNEL: usize = 64;
+
+/// A `Write` that hands what it is given to `emit` in chunks of about `size`
+/// bytes (for producers of byte streams on blocking threads).
+pub(crate) struct ChunkWriter<'a> {
+    emit: &'a mut dyn FnMut(bytes::Bytes) -> bool,
+    buf: Vec<u8>,
+    size: usize,
+}
+
+impl<'a> ChunkWriter<'a> {
+    pub(crate) fn new(emit: &'a mut dyn FnMut(bytes::Bytes) -> bool, size: usize) -> Self {
+        Self { emit, buf: Vec::with_capacity(size), size }
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = bytes::Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(self.size)));
+        if (self.emit)(chunk) {
+            Ok(())
+        } else {
+            Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the reader left"))
+        }
+    }
+
+    /// Sends what is left.
+    pub(crate) fn finish(mut self) -> Result<(), NodeError> {
+        self.send().map_err(|e| NodeError::Internal(e.to_string()))
+    }
+}
+
+impl std::io::Write for ChunkWriter<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= self.size {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
 impl Node {
+    /// Runs blocking work of the node's async API (disk, hashing, waits for
+    /// the network) on the blocking pool: callers never block the runtime.
+    pub(crate) async fn run_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Node) -> Result<T, NodeError> + Send + 'static,
+    ) -> Result<T, NodeError> {
+        let node = self.clone();
+        tokio::task::spawn_blocking(move || f(node)).await?
+    }
+
+    /// Runs `f` on the blocking pool, handing out what it emits through a
+    /// bounded channel (`emit` answers false once the reader left); an error
+    /// is the stream's last item.
+    pub(crate) fn stream_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Node, &mut dyn FnMut(T) -> bool) -> Result<(), NodeError> + Send + 'static,
+    ) -> tokio::sync::mpsc::Receiver<Result<T, NodeError>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(STREAM_CHANNEL);
+        let node = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let res = {
+                let mut emit = |v: T| tx.blocking_send(Ok(v)).is_ok();
+                f(node, &mut emit)
+            };
+            if let Err(e) = res {
+                let _ = tx.blocking_send(Err(e));
+            }
+        });
+        rx
+    }
+
     /// Opens the repo at `path` and builds an offline node on it.
     pub fn open(path: &Path, mode: LockMode, purpose: &str) -> Result<Self, NodeError> {
         Self::open_with_config(path, None, mode, purpose)

@@ -15,6 +15,8 @@ use rubo_dag::walk::{DagWalker, Dedup, Visited, WalkError, WalkOptions, fingerpr
 use rubo_repo::{Batch, Datastore};
 use rubo_types::{Cid, cid_from_bytes};
 
+use tokio::sync::mpsc;
+
 use crate::dag::NodeSource;
 use crate::{Node, NodeError};
 
@@ -89,6 +91,138 @@ pub(crate) fn walk_opts(dedup: Dedup) -> WalkOptions {
 #[derive(Clone)]
 pub struct PinApi {
     pub(crate) node: Node,
+}
+
+/// Progress of `pin add`: blocks and bytes walked so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PinProgress {
+    pub blocks: u64,
+    pub bytes: u64,
+}
+
+/// One pin as `pin ls` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedPin {
+    pub cid: Cid,
+    pub kind: PinKind,
+    /// The pin's name (recursive and direct pins; empty otherwise).
+    pub name: String,
+}
+
+/// A recursive pin's root and the blocks of its DAG that are missing or
+/// corrupt, with why (`pin verify`).
+pub type Verified = (Cid, Vec<(Cid, String)>);
+
+/// How often `pin add` reports progress.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The async face of [`PinApi`], for the command handlers and the HTTP faces.
+impl PinApi {
+    /// Pins each of `cids` in turn (see [`PinApi::add_blocking`]); the stream
+    /// carries progress (at most every 200 ms) and ends when all are pinned,
+    /// or with the error that stopped it.
+    pub fn add(&self, cids: Vec<Cid>, recursive: bool, name: String) -> mpsc::Receiver<Result<PinProgress, NodeError>> {
+        self.node.stream_blocking(move |n, emit| {
+            let mut last = std::time::Instant::now();
+            let mut gone = false;
+            for cid in &cids {
+                n.pin().add_blocking(cid, recursive, &name, &mut |blocks, bytes| {
+                    if !gone && last.elapsed() >= PROGRESS_EVERY {
+                        last = std::time::Instant::now();
+                        gone = !emit(PinProgress { blocks, bytes });
+                    }
+                })?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Unpins each of `cids`; the first failure stops it.
+    pub async fn rm(&self, cids: Vec<Cid>, recursive: bool) -> Result<(), NodeError> {
+        self.node
+            .run_blocking(move |n| {
+                for c in &cids {
+                    n.pin().rm_blocking(c, recursive)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// `pin update` (see [`PinApi::update_blocking`]).
+    pub async fn update(&self, from: Cid, to: Cid, unpin: bool) -> Result<(), NodeError> {
+        self.node.run_blocking(move |n| n.pin().update_blocking(&from, &to, unpin)).await
+    }
+
+    /// How each of `cids` is pinned, with its name when `names`.
+    pub async fn kinds(&self, cids: Vec<Cid>, names: bool) -> Result<Vec<(Option<PinKind>, String)>, NodeError> {
+        self.node
+            .run_blocking(move |n| {
+                let pins = n.pin();
+                cids.iter()
+                    .map(|c| {
+                        let kind = pins.pinned(c)?;
+                        let name = match kind {
+                            Some(PinKind::Recursive | PinKind::Direct) if names => pins.name_of(c)?,
+                            _ => String::new(),
+                        };
+                        Ok((kind, name))
+                    })
+                    .collect()
+            })
+            .await
+    }
+
+    /// Every pin `filter` selects, streamed: stored ones (those whose name
+    /// contains `name`, if given), then, for `All` and `Indirect` without a
+    /// name filter, the indirect ones that are not pinned otherwise.
+    pub fn list(&self, filter: PinFilter, name: Option<String>) -> mpsc::Receiver<Result<ListedPin, NodeError>> {
+        self.node.stream_blocking(move |n, emit| {
+            let pins = n.pin();
+            let mut seen = std::collections::HashSet::new();
+            let mut gone = false;
+            if filter != PinFilter::Indirect {
+                pins.stored(filter, &mut |p| {
+                    if name.as_ref().is_none_or(|f| p.name.contains(f.as_str())) {
+                        seen.insert(p.cid);
+                        let kind = if p.recursive { PinKind::Recursive } else { PinKind::Direct };
+                        gone = !emit(ListedPin { cid: p.cid, kind, name: p.name });
+                    }
+                    if gone { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+                })?;
+            }
+            if !gone && matches!(filter, PinFilter::All | PinFilter::Indirect) && name.is_none() {
+                pins.indirect(&mut |c, root| {
+                    if !seen.contains(&c)
+                        && !emit(ListedPin { cid: c, kind: PinKind::Indirect(root), name: String::new() })
+                    {
+                        return ControlFlow::Break(());
+                    }
+                    ControlFlow::Continue(())
+                })?;
+            }
+            Ok(())
+        })
+    }
+
+    /// `pin verify`: each recursive pin's root with the blocks of its DAG
+    /// that are missing or corrupt (none: the DAG is complete).
+    pub fn verify(&self) -> mpsc::Receiver<Result<Verified, NodeError>> {
+        self.node.stream_blocking(move |n, emit| {
+            let mut roots = Vec::new();
+            n.pin().stored(PinFilter::Recursive, &mut |p| {
+                roots.push(p.cid);
+                ControlFlow::Continue(())
+            })?;
+            for root in roots {
+                let bad = n.verify_dag(&root);
+                if !emit((root, bad)) {
+                    break;
+                }
+            }
+            Ok(())
+        })
+    }
 }
 
 impl PinApi {
@@ -222,7 +356,7 @@ impl PinApi {
 
     /// Pins `cid`. Recursive pins first check that every block of the DAG is
     /// here (the node is offline), reporting blocks walked through `progress`.
-    pub fn add(
+    pub fn add_blocking(
         &self,
         cid: &Cid,
         recursive: bool,
@@ -284,7 +418,7 @@ impl PinApi {
     }
 
     /// Unpins. With `recursive` false, a recursive pin is an error (Kubo).
-    pub fn rm(&self, cid: &Cid, recursive: bool) -> Result<(), NodeError> {
+    pub fn rm_blocking(&self, cid: &Cid, recursive: bool) -> Result<(), NodeError> {
         let ds = self.ds()?;
         if ds.has(&key(RECURSIVE, cid))? {
             if !recursive {
@@ -302,7 +436,7 @@ impl PinApi {
 
     /// Replaces a recursive pin `from` by `to` (pinning `to` first: its blocks
     /// must be here), optionally keeping `from`.
-    pub fn update(&self, from: &Cid, to: &Cid, unpin: bool) -> Result<(), NodeError> {
+    pub fn update_blocking(&self, from: &Cid, to: &Cid, unpin: bool) -> Result<(), NodeError> {
         let ds = self.ds()?;
         let name = match ds.get(&key(RECURSIVE, from))? {
             Some(n) => String::from_utf8_lossy(&n).into_owned(),
@@ -433,7 +567,7 @@ mod tests {
             pin: false,
             allow_big: false,
         };
-        node.dag().put(json.as_bytes(), &opts).unwrap()
+        node.dag().put_blocking(json.as_bytes(), &opts).unwrap()
     }
 
     fn list(links: &[Cid]) -> String {
@@ -446,13 +580,13 @@ mod tests {
         let (_d, node) = node();
         let leaves: Vec<Cid> = (0..50).map(|i| put(&node, &format!("{{\"i\":{i}}}"))).collect();
         let from = put(&node, &list(&leaves));
-        node.pin().add(&from, true, "mine", &mut |_, _| ()).unwrap();
+        node.pin().add_blocking(&from, true, "mine", &mut |_, _| ()).unwrap();
         let mut more = leaves.clone();
         more.push(put(&node, "{\"i\":\"new\"}"));
         let to = put(&node, &list(&more));
         // The new root and the new leaf; the 50 shared leaves are not read.
         assert_eq!(node.pin().check_diff(&from, &to).unwrap(), 2);
-        node.pin().update(&from, &to, true).unwrap();
+        node.pin().update_blocking(&from, &to, true).unwrap();
         assert_eq!(node.pin().pinned(&to).unwrap(), Some(PinKind::Recursive));
         assert_ne!(node.pin().pinned(&from).unwrap(), Some(PinKind::Recursive));
         let mut names = Vec::new();
@@ -468,7 +602,7 @@ mod tests {
         let mut broken = more.clone();
         broken.push(absent);
         let to2 = put(&node, &list(&broken));
-        assert!(node.pin().update(&to, &to2, true).is_err());
+        assert!(node.pin().update_blocking(&to, &to2, true).is_err());
         assert_eq!(node.pin().pinned(&to).unwrap(), Some(PinKind::Recursive));
         assert_eq!(node.pin().pinned(&to2).unwrap(), None);
     }

@@ -97,7 +97,7 @@ fn pins_and_mfs_survive_the_rest_goes() {
     let loose = add(&node, 2, 3 << 20, false);
     let direct = add(&node, 3, 3 << 20, false);
     let in_mfs = add(&node, 4, 3 << 20, false);
-    node.pin().add(&direct, false, "", &mut |_, _| ()).unwrap();
+    node.pin().add_blocking(&direct, false, "", &mut |_, _| ()).unwrap();
     // The MFS root: a DAG reachable only from there.
     node.repo().datastore().unwrap().put(rubo_node::gc::FILES_ROOT_KEY, &in_mfs.to_bytes()).unwrap();
     let direct_children = children(&node, &direct);

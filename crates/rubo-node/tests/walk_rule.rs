@@ -53,7 +53,7 @@ fn gc(node: &Node) -> Result<Vec<Cid>, NodeError> {
 
 fn export(node: &Node, root: &Cid) -> (Result<u64, NodeError>, Vec<Cid>) {
     let mut out = Vec::new();
-    let res = node.dag().export(root, &mut out, false);
+    let res = node.dag().export_to(root, &mut out, false);
     let cids =
         CarReader::new(&out[..]).map(|r| r.map_while(Result::ok).map(|b| *b.cid()).collect()).unwrap_or_default();
     (res, cids)
@@ -87,7 +87,7 @@ fn identity_links_are_walked_through_their_inline_block() {
     store(&node, &loose);
 
     // pin add: the leaf is reached through the inline block.
-    node.pin().add(root.cid(), true, "", &mut |_, _| ()).unwrap();
+    node.pin().add_blocking(root.cid(), true, "", &mut |_, _| ()).unwrap();
     assert_eq!(node.pin().pinned(leaf.cid()).unwrap(), Some(PinKind::Indirect(*root.cid())));
     // GC keeps it (and has no identity block to remove).
     let removed = gc(&node).unwrap();
@@ -112,7 +112,7 @@ fn libp2p_key_links_fail_alike_everywhere() {
     store(&node, &root);
 
     // pin add: the peer ID's block is its digest, which nothing decodes.
-    let e = node.pin().add(root.cid(), true, "", &mut |_, _| ()).unwrap_err();
+    let e = node.pin().add_blocking(root.cid(), true, "", &mut |_, _| ()).unwrap_err();
     assert!(e.to_string().ends_with(NO_DECODER), "{e}");
     assert_eq!(e.kind(), ErrorKind::Internal);
     assert_eq!(node.pin().pinned(root.cid()).unwrap(), None);
@@ -141,7 +141,7 @@ fn a_hashed_libp2p_key_must_be_local_first() {
     let peer = parse_cid(PEER_RSA).unwrap();
     let root = cbor(&[peer]);
     store(&node, &root);
-    let e = node.pin().add(root.cid(), true, "", &mut |_, _| ()).unwrap_err();
+    let e = node.pin().add_blocking(root.cid(), true, "", &mut |_, _| ()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
     assert!(e.to_string().ends_with(&format!("ipld: could not find {PEER_RSA}")), "{e}");
     let (res, _) = export(&node, root.cid());
@@ -162,7 +162,7 @@ fn gc_reads_a_block_under_each_codec_it_is_linked_with() {
     let as_raw = Cid::new_v1(codec::RAW, *inner.cid().hash());
     let root = cbor(&[as_raw, *inner.cid()]);
     store(&node, &root);
-    node.pin().add(root.cid(), true, "", &mut |_, _| ()).unwrap();
+    node.pin().add_blocking(root.cid(), true, "", &mut |_, _| ()).unwrap();
     let removed = gc(&node).unwrap();
     assert!(!removed.contains(&Cid::new_v1(codec::RAW, *child.cid().hash())), "{removed:?}");
     assert!(node.verify_dag(root.cid()).is_empty());

@@ -1,7 +1,5 @@
 //! `rubo dag`: IPLD objects and CAR files.
 
-use std::io::Write;
-
 use crate::def::{Arg, ArgAction, Command};
 use bytes::Bytes;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -12,7 +10,7 @@ use rubo_types::{Base, Cid, Version, codec, hash};
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
-use crate::output::{ChannelWriter, FnText, Output, Printer, STREAM_BUFFER, TextEncoder};
+use crate::output::{FnText, Output, Printer, STREAM_BUFFER, TextEncoder};
 use crate::registry::{ArgKind, Ctx, Group, RepoUse, Spec, bool_opt, str_opt};
 use crate::request::Global;
 use crate::{CmdError, Request};
@@ -258,8 +256,7 @@ async fn put(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
                 if data.len() > limit {
                     return Err(CmdError::client(format!("input object is larger than {limit} bytes")));
                 }
-                let (node, opts) = (node.clone(), opts.clone());
-                let c = tokio::task::spawn_blocking(move || node.dag().put(&data, &opts)).await??;
+                let c = node.dag().put(data.to_vec(), opts.clone()).await?;
                 Ok(json!({ "Cid": cid_json(&global, &c) }))
             }
             .await;
@@ -280,7 +277,7 @@ async fn get(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
     let output = multicodec(req.opts.str("output-codec").unwrap_or("dag-json"))?;
     let path = one_path(&req, "ref")?;
-    let data = tokio::task::spawn_blocking(move || node.dag().get(&path, output)).await??;
+    let data = node.dag().get(path, output).await?;
     // Kubo sends raw outputs as text/plain unless it names another type.
     Ok(Output::bytes("text/plain", Bytes::from(data)))
 }
@@ -300,7 +297,7 @@ async fn resolve(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
     let arg = req.arg(0, "ref")?.to_string();
     let path = DagPath::parse(&arg)?;
-    let r = tokio::task::spawn_blocking(move || node.dag().resolve(&path)).await??;
+    let r = node.dag().resolve(path).await?;
     let mut global = req.global.clone();
     if global.cid_base.is_none()
         && r.cid.version() == Version::V1
@@ -311,14 +308,14 @@ async fn resolve(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     Output::value(json!({ "Cid": cid_json(&global, &r.cid), "RemPath": r.remainder.join("/") }))
 }
 
-fn roots_of(req: &Request, node: &Node) -> Result<Vec<Cid>, CmdError> {
+async fn roots_of(req: &Request, node: &Node) -> Result<Vec<Cid>, CmdError> {
     if req.args.is_empty() {
         return Err(CmdError::client("argument \"root\" is required"));
     }
     let mut roots = Vec::new();
     for a in &req.args {
         let p = DagPath::parse(a)?;
-        let r = node.dag().resolve(&p)?;
+        let r = node.dag().resolve(p).await?;
         if !r.remainder.is_empty() {
             return Err(CmdError::client("cannot return size for anything other than a DAG with a root CID"));
         }
@@ -379,25 +376,35 @@ async fn stat(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     // the final summary, in any encoding: updates go out only to a text printer.
     let progress = req.opts.flag("progress")? && req.global.enc == crate::request::Encoding::Text;
     let global = req.global.clone();
+    let roots = roots_of(&req, &node).await?;
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-    tokio::task::spawn_blocking(move || {
-        let roots = match roots_of(&req, &node) {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = tx.blocking_send(Err(e));
-                return;
-            }
-        };
+    let mut sums = node.dag().stat(roots);
+    tokio::spawn(async move {
         let mut last = std::time::Instant::now();
-        let res = node.dag().stat(&roots, &mut |s| {
-            if progress && last.elapsed() >= std::time::Duration::from_millis(100) {
-                last = std::time::Instant::now();
-                return tx.blocking_send(Ok(summary_json(&global, s, false))).is_ok();
+        let mut prev = None;
+        // The node sends a summary after each block, the total last.
+        while let Some(r) = sums.recv().await {
+            match r {
+                Ok(s) => {
+                    if let Some(p) = prev.replace(s)
+                        && progress
+                        && last.elapsed() >= std::time::Duration::from_millis(100)
+                    {
+                        last = std::time::Instant::now();
+                        if tx.send(Ok(summary_json(&global, &p, false))).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(CmdError::from(e))).await;
+                    return;
+                }
             }
-            true
-        });
-        let out = res.map(|s| summary_json(&global, &s, true)).map_err(CmdError::from);
-        let _ = tx.blocking_send(out);
+        }
+        if let Some(s) = prev {
+            let _ = tx.send(Ok(summary_json(&global, &s, true))).await;
+        }
     });
     Ok(Output::Stream(rx))
 }
@@ -472,27 +479,20 @@ async fn export(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let offline = req.global.offline || local_only;
     let node = if offline { node.offline() } else { node };
     // Resolve and check the root first: fail before any output.
-    let root = {
-        let node = node.clone();
-        tokio::task::spawn_blocking(move || -> Result<Cid, NodeError> {
-            let r = node.dag().resolve(&path)?;
-            // Fetched now when online, so that a missing root fails before any output.
-            if node.blockstore().get(&r.cid)?.is_none() {
-                return Err(NodeError::not_found(&r.cid));
-            }
-            Ok(r.cid)
-        })
-        .await??
-    };
+    let root = node.dag().resolve(path).await?.cid;
+    let mut chunks = node.dag().export(root, local_only).await?;
     let (tx, rx) = mpsc::channel(8);
-    tokio::task::spawn_blocking(move || {
-        let mut w = ChannelWriter::new(tx.clone(), 1 << 20);
-        let res = node.dag().export(&root, &mut w, local_only).and_then(|_| {
-            w.flush().map_err(|e| NodeError::Internal(e.to_string()))?;
-            Ok(())
-        });
-        if let Err(e) = res {
-            let _ = w.flush();
+    tokio::spawn(async move {
+        while let Some(c) = chunks.recv().await {
+            let e = match c {
+                Ok(b) => {
+                    if tx.send(Ok(b)).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Err(e) => e,
+            };
             let msg = match e {
                 NodeError::BlockNotFound(_) if offline => {
                     format!("{e} (currently offline, perhaps retry without the offline flag)")
@@ -502,7 +502,8 @@ async fn export(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
                 }
                 e => e.to_string(),
             };
-            let _ = tx.blocking_send(Err(CmdError::new(msg)));
+            let _ = tx.send(Err(CmdError::new(msg))).await;
+            return;
         }
     });
     Ok(Output::Bytes { content_type: "application/vnd.ipld.car", stream: rx })
@@ -575,25 +576,32 @@ async fn import(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     let files = req.take_inputs("path")?.into_blocking_files();
     let global = req.global.clone();
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-    tokio::task::spawn_blocking(move || {
-        let res = node.dag().import(files, &opts, &mut |ev| {
+    let mut events = node.dag().import(files, opts);
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            let ev = match ev {
+                Ok(ev) => ev,
+                Err(e) => {
+                    let _ = tx.send(Err(CmdError::from(e))).await;
+                    return;
+                }
+            };
             let v = match ev {
                 ImportEvent::Progress { blocks, bytes } if progress => {
                     json!({ "Progress": { "Blocks": blocks, "Bytes": bytes } })
                 }
-                ImportEvent::Progress { .. } => return true,
+                ImportEvent::Progress { .. } => continue,
                 ImportEvent::Root { cid, error } => {
                     json!({ "Root": { "Cid": cid_json(&global, &cid), "PinErrorMsg": error.unwrap_or_default() } })
                 }
-                ImportEvent::Stats { .. } if !stats => return true,
+                ImportEvent::Stats { .. } if !stats => continue,
                 ImportEvent::Stats { blocks, bytes } => {
                     json!({ "Stats": { "BlockCount": blocks, "BlockBytesCount": bytes } })
                 }
             };
-            tx.blocking_send(Ok(v)).is_ok()
-        });
-        if let Err(e) = res {
-            let _ = tx.blocking_send(Err(CmdError::from(e)));
+            if tx.send(Ok(v)).await.is_err() {
+                return;
+            }
         }
     });
     Ok(Output::Stream(rx))

@@ -1,10 +1,7 @@
 //! `rubo pin`: add, rm, ls, update, verify.
 
-use std::collections::HashSet;
-use std::ops::ControlFlow;
-
 use crate::def::{Arg, ArgAction, Command};
-use rubo_node::{IpfsPath, Node, NodeError, PinFilter, PinKind};
+use rubo_node::{IpfsPath, Node, PinFilter, PinKind};
 use rubo_types::Cid;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -211,25 +208,26 @@ async fn add(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let cids = cids_of(&node, &req.args).await?;
     let global = req.global.clone();
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-    tokio::task::spawn_blocking(move || {
-        let mut last = std::time::Instant::now();
-        for cid in &cids {
-            let mut report = |n: u64, bytes: u64| {
-                if progress && last.elapsed() >= std::time::Duration::from_millis(200) {
-                    last = std::time::Instant::now();
-                    let _ = tx.blocking_send(
-                        serde_json::to_value(AddOut { pins: vec![], progress: n, bytes })
-                            .map_err(|e| CmdError::new(e.to_string())),
-                    );
+    let mut events = node.pin().add(cids.clone(), recursive, name);
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            match ev {
+                Ok(p) if progress => {
+                    let v = serde_json::to_value(AddOut { pins: vec![], progress: p.blocks, bytes: p.bytes })
+                        .map_err(|e| CmdError::new(e.to_string()));
+                    if tx.send(v).await.is_err() {
+                        return;
+                    }
                 }
-            };
-            if let Err(e) = node.pin().add(cid, recursive, &name, &mut report) {
-                let _ = tx.blocking_send(Err(CmdError::from(e).context("pin")));
-                return;
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tx.send(Err(CmdError::from(e).context("pin"))).await;
+                    return;
+                }
             }
         }
         let out = AddOut { pins: cids.iter().map(|c| global.cid(c)).collect(), progress: 0, bytes: 0 };
-        let _ = tx.blocking_send(serde_json::to_value(out).map_err(|e| CmdError::new(e.to_string())));
+        let _ = tx.send(serde_json::to_value(out).map_err(|e| CmdError::new(e.to_string()))).await;
     });
     Ok(Output::Stream(rx))
 }
@@ -267,15 +265,8 @@ async fn rm(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
     let recursive = req.opts.bool("recursive")?.unwrap_or(true);
     let cids = cids_of(&node, &req.args).await?;
-    let pins = node.pin();
-    let res = tokio::task::spawn_blocking(move || -> Result<Vec<Cid>, NodeError> {
-        for c in &cids {
-            pins.rm(c, recursive)?;
-        }
-        Ok(cids)
-    })
-    .await??;
-    Output::value(PinsOut { pins: res.iter().map(|c| req.global.cid(c)).collect() })
+    node.pin().rm(cids.clone(), recursive).await?;
+    Output::value(PinsOut { pins: cids.iter().map(|c| req.global.cid(c)).collect() })
 }
 
 /// One pin as `pin ls --stream` sends it (Kubo's `PinLsObject`).
@@ -299,12 +290,10 @@ async fn ls(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let items: Vec<LsObject>;
     if !req.args.is_empty() {
         let cids = cids_of(&node, &req.args).await?;
-        let pins = node.pin();
-        let args = req.args.clone();
-        items = tokio::task::spawn_blocking(move || -> Result<Vec<LsObject>, CmdError> {
+        let kinds = node.pin().kinds(cids.clone(), with_names).await?;
+        items = {
             let mut out = Vec::new();
-            for (c, a) in cids.iter().zip(&args) {
-                let kind = pins.pinned(c)?;
+            for ((c, a), (kind, name)) in cids.iter().zip(&req.args).zip(kinds) {
                 let kind = match (kind, filter) {
                     (Some(k), PinFilter::All) => k,
                     (Some(PinKind::Recursive), PinFilter::Recursive) => PinKind::Recursive,
@@ -312,50 +301,30 @@ async fn ls(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
                     (Some(PinKind::Indirect(r)), PinFilter::Indirect) => PinKind::Indirect(r),
                     _ => return Err(CmdError::new(format!("path '{a}' is not pinned"))),
                 };
-                let name = match kind {
-                    PinKind::Recursive | PinKind::Direct if with_names => pins.name_of(c)?,
-                    _ => String::new(),
-                };
                 let kind = match kind {
                     PinKind::Indirect(root) => format!("indirect through {}", global.cid(&root)),
                     k => k.name().to_string(),
                 };
                 out.push(LsObject { cid: global.cid(c), name, kind });
             }
-            Ok(out)
-        })
-        .await??;
+            out
+        };
     } else {
-        let pins = node.pin();
-        let g = global.clone();
-        let nf = name_filter.clone();
-        items = tokio::task::spawn_blocking(move || -> Result<Vec<LsObject>, CmdError> {
-            let mut out = Vec::new();
-            let mut seen = HashSet::new();
-            if filter != PinFilter::Indirect {
-                pins.stored(filter, &mut |p| {
-                    if nf.as_ref().is_none_or(|f| p.name.contains(f.as_str())) {
-                        seen.insert(p.cid);
-                        out.push(LsObject {
-                            cid: g.cid(&p.cid),
-                            name: if with_names { p.name } else { String::new() },
-                            kind: if p.recursive { "recursive" } else { "direct" }.to_string(),
-                        });
-                    }
-                    ControlFlow::Continue(())
-                })?;
-            }
-            if matches!(filter, PinFilter::All | PinFilter::Indirect) && nf.is_none() {
-                pins.indirect(&mut |c, _root| {
-                    if !seen.contains(&c) {
-                        out.push(LsObject { cid: g.cid(&c), name: String::new(), kind: "indirect".into() });
-                    }
-                    ControlFlow::Continue(())
-                })?;
-            }
-            Ok(out)
-        })
-        .await??;
+        let mut pins = node.pin().list(filter, name_filter.clone());
+        let mut out = Vec::new();
+        while let Some(p) = pins.recv().await {
+            let p = p?;
+            let kind = match p.kind {
+                PinKind::Indirect(_) => "indirect",
+                k => k.name(),
+            };
+            out.push(LsObject {
+                cid: global.cid(&p.cid),
+                name: if with_names { p.name } else { String::new() },
+                kind: kind.to_string(),
+            });
+        }
+        items = out;
     }
     if stream {
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
@@ -423,8 +392,7 @@ async fn update(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     drop(req);
     let from = node.unixfs().resolve(&from).await?;
     let to = node.unixfs().resolve(&to).await?;
-    let pins = node.pin();
-    tokio::task::spawn_blocking(move || pins.update(&from, &to, unpin)).await??;
+    node.pin().update(from, to, unpin).await?;
     Output::value(PinsOut { pins: vec![global.cid(&from), global.cid(&to)] })
 }
 
@@ -454,23 +422,22 @@ async fn verify(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     }
     let global = req.global.clone();
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-    tokio::task::spawn_blocking(move || {
-        let mut roots = Vec::new();
-        if let Err(e) = node.pin().stored(PinFilter::Recursive, &mut |p| {
-            roots.push(p.cid);
-            ControlFlow::Continue(())
-        }) {
-            let _ = tx.blocking_send(Err(CmdError::from(e)));
-            return;
-        }
-        for root in roots {
-            let bad = node.verify_dag(&root);
+    let mut checked = node.pin().verify();
+    tokio::spawn(async move {
+        while let Some(r) = checked.recv().await {
+            let (root, bad) = match r {
+                Ok(x) => x,
+                Err(e) => {
+                    let _ = tx.send(Err(CmdError::from(e))).await;
+                    return;
+                }
+            };
             let out = VerifyOut {
                 cid: global.cid(&root),
                 ok: bad.is_empty(),
                 bad: bad.into_iter().map(|(c, e)| BadNode { cid: global.cid(&c), err: e }).collect(),
             };
-            if tx.blocking_send(serde_json::to_value(out).map_err(|e| CmdError::new(e.to_string()))).is_err() {
+            if tx.send(serde_json::to_value(out).map_err(|e| CmdError::new(e.to_string()))).await.is_err() {
                 return;
             }
         }

@@ -1,10 +1,8 @@
 //! `rubo refs`: the links of objects, and every local block.
 
 use crate::def::{Arg, ArgAction, Command};
-use rubo_dag::{RefsOptions, RefsWalker};
+use rubo_dag::RefsOptions;
 use rubo_node::DagPath;
-use rubo_repo::blockstore::StoredKey;
-use rubo_types::{Cid, codec};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -121,18 +119,14 @@ async fn refs(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let paths = req.args.clone();
     let global = req.global.clone();
     // Every path resolves before any output, as in Kubo.
-    let roots = {
-        let node = node.clone();
-        tokio::task::spawn_blocking(move || -> Result<Vec<Cid>, CmdError> {
-            paths.iter().map(|p| Ok(node.dag().resolve(&DagPath::parse(p)?)?.cid)).collect()
-        })
-        .await??
-    };
+    let mut roots = Vec::with_capacity(paths.len());
+    for p in &paths {
+        roots.push(node.dag().resolve(DagPath::parse(p)?).await?.cid);
+    }
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-    tokio::task::spawn_blocking(move || {
-        let src = node.dag().source();
-        let walker = RefsWalker::new(&src, roots, RefsOptions { unique, max_depth });
-        for item in walker {
+    let mut items = node.dag().refs(roots, RefsOptions { unique, max_depth });
+    tokio::spawn(async move {
+        while let Some(item) = items.recv().await {
             let v = match item {
                 Ok(r) => {
                     let line = format
@@ -146,7 +140,7 @@ async fn refs(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
                 }
                 Err(e) => json!({ "Ref": "", "Err": e.to_string() }),
             };
-            if tx.blocking_send(Ok(v)).is_err() {
+            if tx.send(Ok(v)).await.is_err() {
                 return;
             }
         }
@@ -155,24 +149,16 @@ async fn refs(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
 }
 
 async fn local(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
-    let bs = ctx.node()?.repo().blockstore();
+    let mut cids = ctx.node()?.block().local();
     let global = req.global.clone();
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-    tokio::task::spawn_blocking(move || {
-        let keys = match bs.keys() {
-            Ok(k) => k,
-            Err(e) => {
-                let _ = tx.blocking_send(Err(CmdError::new(e.to_string())));
-                return;
-            }
-        };
-        for k in keys {
-            let v = match k {
-                Ok(StoredKey::Block(mh)) => Ok(json!({ "Ref": global.cid(&Cid::new_v1(codec::RAW, mh)), "Err": "" })),
-                Ok(StoredKey::Foreign(_)) => continue,
+    tokio::spawn(async move {
+        while let Some(c) = cids.recv().await {
+            let v = match c {
+                Ok(c) => Ok(json!({ "Ref": global.cid(&c), "Err": "" })),
                 Err(e) => Err(CmdError::new(e.to_string())),
             };
-            if tx.blocking_send(v).is_err() {
+            if tx.send(v).await.is_err() {
                 return;
             }
         }

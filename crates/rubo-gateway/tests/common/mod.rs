@@ -54,7 +54,11 @@ pub fn node_with(cars: &[PathBuf]) -> (tempfile::TempDir, Node) {
         .map(|p| Ok(Box::new(std::fs::File::open(p).expect("fixture")) as Box<dyn std::io::Read + Send>))
         .collect();
     node.dag()
-        .import(Box::new(files.into_iter()), &DagImportOptions { pin_roots: false, allow_big: false }, &mut |_| true)
+        .import_blocking(
+            Box::new(files.into_iter()),
+            &DagImportOptions { pin_roots: false, allow_big: false },
+            &mut |_| true,
+        )
         .expect("import fixtures");
     (dir, node)
 }
