@@ -49,6 +49,8 @@ const NOT_BOTH_WAYS: &[&str] = &[
     "bitswap wantlist",
     "bitswap ledger",
     "bitswap reprovide",
+    // Routing needs the daemon's routers (none configured here).
+    "routing findprovs",
     // The daemon's log (Kubo's NoLocal).
     "log level",
     // Stops the daemon: run last.
@@ -752,6 +754,16 @@ fn not_both_ways(p: &mut Parity, ra: &TestRepo, rb: &TestRepo, daemon: &mut Daem
     check(p, &["bitswap", "wantlist", "-p", &pid], OFFLINE, &|out: &str| out.is_empty());
     check(p, &["bitswap", "ledger", &pid], OFFLINE, &has(&format!("Ledger for {pid}\nDebt ratio:\t0.000000\n")));
     check(p, &["bitswap", "reprovide"], OFFLINE, &|out: &str| out.is_empty());
+    // No router is configured: the daemon says so (exit 1), the bare repo is offline.
+    let key = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+    let a = p.a.run(&["routing", "findprovs", key], None, &[]);
+    let b = p.b.run(&["routing", "findprovs", key], None, &[]);
+    if a.code != Some(1) || String::from_utf8_lossy(&a.stderr) != OFFLINE {
+        p.failures.push(format!("routing findprovs locally: {:?} {}", a.code, show(&a.stderr)));
+    }
+    if b.code != Some(1) || !String::from_utf8_lossy(&b.stderr).contains("no content router") {
+        p.failures.push(format!("routing findprovs through the daemon: {:?} {}", b.code, show(&b.stderr)));
+    }
     check(
         p,
         &["stats", "bw"],

@@ -137,6 +137,7 @@ fn all_specs() -> Vec<Spec> {
     v.extend(crate::cmd::repo::specs());
     v.extend(crate::cmd::swarm::specs());
     v.extend(crate::cmd::bitswap::specs());
+    v.extend(crate::cmd::routing::specs());
     v.extend(crate::cmd::unixfs::specs());
     v.extend(crate::cmd::version::specs());
     v
@@ -156,6 +157,7 @@ fn all_groups() -> Vec<Group> {
     v.extend(crate::cmd::repo::groups());
     v.extend(crate::cmd::swarm::groups());
     v.extend(crate::cmd::bitswap::groups());
+    v.extend(crate::cmd::routing::groups());
     v
 }
 

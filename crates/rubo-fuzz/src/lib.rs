@@ -51,7 +51,7 @@ pub mod engine;
 pub mod seeds;
 pub mod targets;
 
-pub use targets::{bitswap, commands, dag, gateway, http, mfs, repo, types, unixfs};
+pub use targets::{bitswap, commands, dag, gateway, http, mfs, repo, routing, types, unixfs};
 
 /// A fuzz target: bytes in, panics out.
 pub type Target = fn(&[u8]);
@@ -101,6 +101,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("gateway_accept", gateway::accept),
     ("gateway_host", gateway::host),
     ("bitswap_message", bitswap::message),
+    ("routing_providers", routing::providers),
 ];
 
 /// The target called `name`.

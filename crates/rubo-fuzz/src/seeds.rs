@@ -584,6 +584,13 @@ pub fn generated(target: &str) -> Vec<Vec<u8>> {
             v
         }
         "bitswap_message" => bitswap_seeds(&cids),
+        "routing_providers" => text(&[
+            r#"{"Providers":[{"Schema":"peer","ID":"12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN","Addrs":["/ip4/127.0.0.1/tcp/4001"],"Protocols":["transport-bitswap"]}]}"#,
+            "{\"Schema\":\"peer\",\"ID\":\"QmQoHKJZtPxGc1nHbWpHK1XVWihCEyRp4XiiUjqgs6yTsb\"}\n{\"Schema\":\"other\"}\n",
+            r#"{"Providers":null}"#,
+            "http://127.0.0.1:8080/base",
+            "https://cid.contact",
+        ]),
         "repo_proc_locks" => text(&[
             "1: FLOCK  ADVISORY  WRITE 30797 fe:00:5318729 0 EOF\n2: FLOCK  ADVISORY  READ 17 fe:01:10133507 0 EOF\n",
             "2: -> FLOCK  ADVISORY  WRITE 18 fe:01:10133507 0 EOF\n3: POSIX  ADVISORY  READ 19 fe:01:10133507 0 EOF\n",

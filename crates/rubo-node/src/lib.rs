@@ -18,6 +18,7 @@ pub mod net;
 pub mod path;
 pub mod pins;
 mod repo_api;
+pub mod routing;
 mod unixfs;
 pub mod writer;
 
@@ -43,6 +44,7 @@ pub use repo_api::{RepoApi, RepoStat, VerifyEvent, version_string};
 pub use rubo_bitswap;
 pub use rubo_net;
 pub use rubo_repo::{self, LockMode, Repo};
+pub use rubo_routing;
 pub use rubo_types;
 
 /// The version of this build.
@@ -76,6 +78,8 @@ struct Inner {
     exchange: std::sync::OnceLock<Arc<blocks::Online>>,
     /// Bitswap, once online: what `bitswap stat` and friends read.
     bitswap: std::sync::OnceLock<rubo_bitswap::Bitswap>,
+    /// The delegated routers, once online and configured.
+    delegated: std::sync::OnceLock<rubo_routing::DelegatedClient>,
 }
 
 /// A node over an open repo. Clones share it.
@@ -194,6 +198,7 @@ impl Node {
                 shutdown: tokio::sync::Notify::new(),
                 exchange: std::sync::OnceLock::new(),
                 bitswap: std::sync::OnceLock::new(),
+                delegated: std::sync::OnceLock::new(),
             }),
             offline: false,
         }

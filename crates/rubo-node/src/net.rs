@@ -160,10 +160,15 @@ impl Node {
         if let Ok(mut t) = self.inner.net_task.lock() {
             *t = Some(task);
         }
+        if let Some(client) = crate::routing::delegated_from_config(self.repo().config().doc())? {
+            let _ = self.inner.delegated.set(client);
+        }
         if let Some(bcfg) = bitswap_config(self.repo().config().doc())? {
             let store = std::sync::Arc::new(crate::bitswap::RepoBlocks(self.repo().blockstore()));
-            let bs =
-                rubo_bitswap::Bitswap::new(handle.clone(), store, bcfg).await.map_err(crate::bitswap::node_error)?;
+            let finder = self.finder(&handle);
+            let bs = rubo_bitswap::Bitswap::with_finder(handle.clone(), store, bcfg, finder)
+                .await
+                .map_err(crate::bitswap::node_error)?;
             let rt = tokio::runtime::Handle::current();
             let ex = std::sync::Arc::new(crate::bitswap::BitswapExchange::new(bs.clone(), rt.clone()));
             let _ = self.inner.bitswap.set(bs);

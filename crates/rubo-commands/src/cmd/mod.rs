@@ -14,6 +14,7 @@ pub(crate) mod multibase;
 pub(crate) mod pin;
 pub(crate) mod refs;
 pub(crate) mod repo;
+pub(crate) mod routing;
 pub(crate) mod swarm;
 pub(crate) mod unixfs;
 pub(crate) mod version;

@@ -7,5 +7,6 @@ pub mod gateway;
 pub mod http;
 pub mod mfs;
 pub mod repo;
+pub mod routing;
 pub mod types;
 pub mod unixfs;
