@@ -15,6 +15,7 @@ use rubo_node::rubo_mfs::{CpOptions, LsEntry, NodeType, RmOptions, Stat, StatTyp
 use rubo_node::rubo_unixfs::import::Entry;
 use rubo_node::rubo_unixfs::pb::UnixTime;
 use rubo_node::{AddEntries, Node, NodeError, cid_prefix};
+use rubo_repo::config::units::humanize_bytes;
 use rubo_types::{BString, ByteSlice, Cid, parse_cid};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -659,19 +660,6 @@ fn go_time_utc(secs: i64) -> String {
     let year = yoe + era * 400 + i64::from(month <= 2);
     let name = MONTHS[usize::try_from(month - 1).unwrap_or(0)];
     format!("{day} {name} {year}, {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-/// go-humanize's `Bytes` (SI units).
-fn humanize_bytes(s: u64) -> String {
-    if s < 10 {
-        return format!("{s} B");
-    }
-    const SIZES: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
-    let f = s as f64;
-    let e = (f.ln() / 1000f64.ln()).floor();
-    let suffix = SIZES[(e as usize).min(SIZES.len() - 1)];
-    let val = (f / 1000f64.powf(e) * 10.0 + 0.5).floor() / 10.0;
-    if val < 10.0 { format!("{val:.1} {suffix}") } else { format!("{val:.0} {suffix}") }
 }
 
 // ---- mkdir, write, read ----
