@@ -6,22 +6,14 @@ use rubo_node::rubo_bitswap::{Bitswap, Stat};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::cmd::swarm::spec;
 use crate::def::Command;
 use crate::output::{FnText, Output, Printer, typed};
-use crate::registry::{ArgKind, Ctx, Group, RepoUse, Spec, bool_opt, str_opt};
+use crate::registry::{Ctx, Group, Spec, bool_opt, str_opt};
 use crate::{CmdError, Request};
 
 pub(crate) fn groups() -> Vec<Group> {
     vec![Group { path: "bitswap", about: "Interact with the bitswap agent.", long_about: "" }]
-}
-
-fn spec(
-    path: &'static str,
-    def: fn() -> Command,
-    run: crate::registry::Handler,
-    text: crate::registry::TextFn,
-) -> Spec {
-    Spec { path, repo: RepoUse::Read, repo_for: None, args: ArgKind::Strings, local_only: false, def, run, text }
 }
 
 fn stat_def(name: &'static str) -> Command {

@@ -48,7 +48,9 @@ fn many(name: &'static str, help: &'static str) -> Arg {
     Arg::new(name).help(help).num_args(0..).action(ArgAction::Append)
 }
 
-fn spec(
+/// A command that reads the repo and takes string arguments (the network
+/// and Bitswap commands).
+pub(crate) fn spec(
     path: &'static str,
     def: fn() -> Command,
     run: crate::registry::Handler,
