@@ -25,7 +25,7 @@ async fn attack(target: PeerId, addr: &rubo_net::libp2p::Multiaddr, frames: Vec<
             break;
         }
     }
-    disconnected(&mut events, target).await;
+    disconnected(&h.net, &mut events, target).await;
     h.id
 }
 
@@ -76,11 +76,12 @@ fn hostile_peers_are_cut_off() {
         let liar_peer = Raw::start(V120).await;
         let liar_id = liar_peer.id;
         let mut liar_events = liar_peer.net.subscribe();
+        let liar_peer_net = liar_peer.net.clone();
         connect(&liar_peer.net, &b.addr).await;
         let liar_task = tokio::spawn(liar(liar_peer));
         let fetcher = b.bs.clone();
         let fetch = tokio::spawn(async move { fetch_dag(&fetcher, root).await });
-        disconnected(&mut liar_events, b.id).await;
+        disconnected(&liar_peer_net, &mut liar_events, b.id).await;
         liar_task.abort();
         let garbage = Bytes::from_static(&[0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
         let mut oversized = Vec::new();

@@ -103,14 +103,22 @@ pub async fn connect(net: &NetHandle, addr: &Multiaddr) {
     tokio::time::timeout(WAIT, net.connect(addr.clone())).await.expect("connect in time").expect("connect");
 }
 
-/// Waits for `peer` to disconnect, as `events` reports it.
-pub async fn disconnected(events: &mut tokio::sync::broadcast::Receiver<NetEvent>, peer: PeerId) {
+/// Waits for `peer` to disconnect: as `events` reports it, or, should the
+/// event have been lost to a lagging receiver, as `net`'s peer list shows it
+/// (checked between events; the pause only spaces the checks).
+pub async fn disconnected(net: &NetHandle, events: &mut tokio::sync::broadcast::Receiver<NetEvent>, peer: PeerId) {
     let wait = async {
         loop {
-            match events.recv().await {
-                Ok(NetEvent::PeerDisconnected { peer: p }) if p == peer => return,
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(e) => panic!("event stream ended: {e}"),
+            let ev = tokio::time::timeout(Duration::from_millis(100), events.recv()).await;
+            match ev {
+                Ok(Ok(NetEvent::PeerDisconnected { peer: p })) if p == peer => return,
+                Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => panic!("event stream ended"),
+                _ => {}
+            }
+            if let Ok(peers) = net.peers().await
+                && !peers.iter().any(|p| p.peer == peer)
+            {
+                return;
             }
         }
     };
