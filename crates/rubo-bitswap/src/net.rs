@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use futures::{AsyncWriteExt as _, StreamExt as _};
 use libp2p::{PeerId, Stream, StreamProtocol};
-use libp2p_stream::{IncomingStreams, OpenStreamError};
-use rubo_net::NetHandle;
+use libp2p_stream::OpenStreamError;
+use rubo_net::{Incoming, NetHandle};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
@@ -24,22 +24,18 @@ pub(crate) const PROTOCOLS: [(&str, ProtocolVersion); 4] = [
 ];
 
 /// Registers every protocol for inbound streams.
-pub(crate) fn accept_all(net: &NetHandle) -> Result<Vec<(ProtocolVersion, IncomingStreams)>, Error> {
-    let mut control = net.stream_control();
+pub(crate) fn accept_all(net: &NetHandle) -> Result<Vec<(ProtocolVersion, Incoming)>, Error> {
     PROTOCOLS
         .iter()
         .map(|(name, v)| {
-            control
-                .accept(StreamProtocol::new(name))
-                .map(|s| (*v, s))
-                .map_err(|e| Error::Network(format!("{name}: {e}")))
+            net.accept(StreamProtocol::new(name)).map(|s| (*v, s)).map_err(|e| Error::Network(format!("{name}: {e}")))
         })
         .collect()
 }
 
-/// Drains one protocol's inbound streams promptly (libp2p-stream drops streams that find its
-/// queue full), each read by a task of its own.
-pub(crate) async fn accept_loop(inner: Arc<Inner>, version: ProtocolVersion, mut streams: IncomingStreams) {
+/// Drains one protocol's inbound streams promptly (rubo-net resets streams that find the
+/// protocol's queue full), each read by a task of its own.
+pub(crate) async fn accept_loop(inner: Arc<Inner>, version: ProtocolVersion, mut streams: Incoming) {
     while let Some((peer, stream)) = streams.next().await {
         if inner.is_banned(&peer) {
             continue;

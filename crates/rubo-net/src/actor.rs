@@ -13,13 +13,14 @@ use libp2p::identity::Keypair;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{ConnectionId, DialError, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, Swarm, connection_limits, identify, mdns, memory_connection_limits, ping};
+use libp2p::{Multiaddr, PeerId, Swarm, connection_limits, identify, kad, mdns, memory_connection_limits, ping};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::behaviour::{AddressBook, Gate, NetBehaviour, NetBehaviourEvent};
 use crate::config::{NetConfig, Parsed, PeerAddrs, peer_of, without_p2p};
 use crate::connmgr::{self, Candidate};
+use crate::dht::{self, Dht, DhtCommand, DhtNet, Followup, OpKind};
 use crate::error::NetError;
 use crate::filter::{AddrFilters, IpCidr, NoAnnounce};
 use crate::guard::{ConnStats, Registry, StreamLimits};
@@ -29,6 +30,7 @@ use crate::transport::{self, TransportOptions};
 use crate::types::{
     BandwidthStats, ConnectionInfo, Direction, DisconnectTarget, IdentifyInfo, NetEvent, PeerInfo, ResourceStats,
 };
+use libp2p::kad::store::RecordStore as _;
 
 /// Identify's protocol version, the same as Kubo's.
 pub const PROTOCOL_VERSION: &str = "ipfs/0.1.0";
@@ -109,6 +111,8 @@ struct Actor {
     peering: Peering,
 
     pending_connects: HashMap<ConnectionId, (PeerId, Reply<PeerId>)>,
+    /// `connect_peer` calls that found a dial to the peer already under way.
+    pending_peer_connects: HashMap<PeerId, Vec<Reply<PeerId>>>,
     /// Each waits for all of its connections to close.
     pending_disconnects: Vec<(HashSet<ConnectionId>, Reply<()>)>,
     pending_identify: HashMap<PeerId, Vec<Reply<IdentifyInfo>>>,
@@ -122,6 +126,8 @@ struct Actor {
 
     shutdown_waiters: Vec<oneshot::Sender<()>>,
     shutdown_deadline: Option<Instant>,
+
+    dht: Option<Dht>,
 }
 
 /// Builds the swarm, opens the listeners (waiting until their addresses are known), dials the
@@ -145,7 +151,8 @@ pub async fn start(config: NetConfig, keypair: Keypair) -> Result<(NetHandle, Jo
         },
         &registry,
     )?;
-    let behaviour = build_behaviour(&config, &parsed, &keypair)?;
+    let inbound = Arc::new(crate::inbound::Shared::default());
+    let behaviour = build_behaviour(&config, &parsed, &keypair, &inbound)?;
     let swarm_cfg = libp2p::swarm::Config::with_tokio_executor()
         // Kubo closes idle connections only through its connection manager; the swarm copes with
         // a huge timeout (it clamps what does not fit an Instant).
@@ -173,6 +180,7 @@ pub async fn start(config: NetConfig, keypair: Keypair) -> Result<(NetHandle, Jo
         protected: HashMap::new(),
         peering: Peering::new(config.peering_backoff),
         pending_connects: HashMap::new(),
+        pending_peer_connects: HashMap::new(),
         pending_disconnects: Vec::new(),
         pending_identify: HashMap::new(),
         pending_identify_count: 0,
@@ -183,6 +191,7 @@ pub async fn start(config: NetConfig, keypair: Keypair) -> Result<(NetHandle, Jo
         conn_mgr_trimmed: 0,
         shutdown_waiters: Vec::new(),
         shutdown_deadline: None,
+        dht: config.dht.clone().map(Dht::new),
         cfg: config,
     };
     actor.listen(&parsed.listen).await?;
@@ -195,6 +204,8 @@ pub async fn start(config: NetConfig, keypair: Keypair) -> Result<(NetHandle, Jo
     let handle = NetHandle {
         commands: cmd_tx,
         control,
+        inbound,
+        inbound_queue: actor.cfg.inbound_stream_queue,
         events: ev_tx,
         local_peer_id: local,
         request_timeout: actor.cfg.request_timeout,
@@ -203,7 +214,12 @@ pub async fn start(config: NetConfig, keypair: Keypair) -> Result<(NetHandle, Jo
     Ok((handle, tokio::spawn(actor.run())))
 }
 
-fn build_behaviour(config: &NetConfig, parsed: &Parsed, keypair: &Keypair) -> Result<NetBehaviour, NetError> {
+fn build_behaviour(
+    config: &NetConfig,
+    parsed: &Parsed,
+    keypair: &Keypair,
+    inbound: &Arc<crate::inbound::Shared>,
+) -> Result<NetBehaviour, NetError> {
     let local = keypair.public().to_peer_id();
     let l = &config.limits;
     let mut conn_limits = connection_limits::ConnectionLimits::default();
@@ -254,9 +270,11 @@ fn build_behaviour(config: &NetConfig, parsed: &Parsed, keypair: &Keypair) -> Re
             ping::Config::new().with_interval(config.ping_interval).with_timeout(config.ping_timeout),
         ),
         pong: crate::ping::Responder,
+        inbound: crate::inbound::Inbound { shared: inbound.clone() },
         stream: libp2p_stream::Behaviour::new(),
         mdns: Toggle::from(mdns),
-        kad: Toggle::from(None),
+        kad: Toggle::from(config.dht.as_ref().filter(|d| d.wan).map(|d| dht::build(d, local, DhtNet::Wan))),
+        kad_lan: Toggle::from(config.dht.as_ref().filter(|d| d.lan).map(|d| dht::build(d, local, DhtNet::Lan))),
     })
 }
 
@@ -394,6 +412,9 @@ impl Actor {
                 if let Some((_, tx)) = self.pending_connects.remove(&connection_id) {
                     let _ = tx.send(Ok(peer_id));
                 }
+                for tx in self.pending_peer_connects.remove(&peer_id).unwrap_or_default() {
+                    let _ = tx.send(Ok(peer_id));
+                }
                 if self.shutting_down() {
                     self.swarm.close_connection(connection_id);
                 }
@@ -429,6 +450,13 @@ impl Actor {
             SwarmEvent::OutgoingConnectionError { connection_id, peer_id, error } => {
                 if let Some((peer, tx)) = self.pending_connects.remove(&connection_id) {
                     let _ = tx.send(Err(dial_error(peer, &error)));
+                }
+                if let Some(p) = peer_id
+                    && !self.swarm.is_connected(&p)
+                {
+                    for tx in self.pending_peer_connects.remove(&p).unwrap_or_default() {
+                        let _ = tx.send(Err(dial_error(p, &error)));
+                    }
                 }
                 if let Some(p) = peer_id {
                     self.peering.on_dial_failed(&p, Some(connection_id), Instant::now());
@@ -487,6 +515,8 @@ impl Actor {
                     p.rtt = Some(rtt);
                 }
             }
+            NetBehaviourEvent::Kad(e) => self.on_kad(DhtNet::Wan, e),
+            NetBehaviourEvent::KadLan(e) => self.on_kad(DhtNet::Lan, e),
             NetBehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
                 for (peer, addr) in found {
                     if peer == self.local {
@@ -502,10 +532,143 @@ impl Actor {
         }
     }
 
+    fn kad_mut(&mut self, net: DhtNet) -> Option<&mut kad::Behaviour<kad::store::MemoryStore>> {
+        let b = self.swarm.behaviour_mut();
+        match net {
+            DhtNet::Wan => b.kad.as_mut(),
+            DhtNet::Lan => b.kad_lan.as_mut(),
+        }
+    }
+
+    fn on_kad(&mut self, net: DhtNet, event: kad::Event) {
+        let Some(mut dht) = self.dht.take() else { return };
+        match event {
+            kad::Event::OutboundQueryProgressed { id, result, step, stats } => {
+                let mut finish = Vec::new();
+                for f in dht.on_progress(net, id, result, stats.num_successes(), step.last, &mut finish) {
+                    match f {
+                        Followup::Dial(p) if p != self.local && !self.swarm.is_connected(&p) => {
+                            // Now, while the lookup that found it still holds its addresses.
+                            let opts = DialOpts::peer_id(p).condition(PeerCondition::DisconnectedAndNotDialing).build();
+                            if let Err(e) = self.swarm.dial(opts) {
+                                tracing::debug!(peer = %p, "dht: cannot dial provider: {e}");
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                self.finish_queries(finish);
+            }
+            kad::Event::InboundRequest { request } => {
+                if let Some(k) = self.kad_mut(net) {
+                    dht.on_inbound(net, k, request);
+                }
+            }
+            kad::Event::RoutingUpdated { peer, is_new_peer: true, .. } => {
+                tracing::debug!(%peer, dht = net.name(), "dht: peer added to the routing table");
+            }
+            kad::Event::ModeChanged { new_mode } => {
+                tracing::info!(dht = net.name(), "dht: now in {new_mode} mode");
+            }
+            _ => {}
+        }
+        self.dht = Some(dht);
+    }
+
+    fn finish_queries(&mut self, queries: Vec<(DhtNet, kad::QueryId)>) {
+        for (net, id) in queries {
+            if let Some(mut q) = self.kad_mut(net).and_then(|k| k.query_mut(&id)) {
+                q.finish();
+            }
+        }
+    }
+
+    fn on_dht_command(&mut self, cmd: DhtCommand) {
+        let Some(mut dht) = self.dht.take() else {
+            let e = || NetError::Dht("routing is disabled (Routing.Type is none or delegated)".into());
+            match cmd {
+                DhtCommand::FindProviders { .. } => {}
+                DhtCommand::Provide { reply, .. } => OpKind::provide(reply).fail(e()),
+                DhtCommand::Closest { reply, .. } => OpKind::closest(reply).fail(e()),
+                DhtCommand::Stats(r) => {
+                    let _ = r.send(dht::DhtStats::default());
+                }
+                DhtCommand::Bootstrap(r) => {
+                    let _ = r.send(Err(e()));
+                }
+            }
+            return;
+        };
+        match cmd {
+            DhtCommand::FindProviders { key, limit, dial, tx } => {
+                let key = kad::RecordKey::from(key);
+                dht.begin(OpKind::providers(tx, limit, dial), |net| {
+                    self.kad_mut(net).map(|k| k.get_providers(key.clone()))
+                });
+            }
+            DhtCommand::Provide { key, reply } => {
+                let key = kad::RecordKey::from(key);
+                dht.begin(OpKind::provide(reply), |net| {
+                    self.kad_mut(net).and_then(|k| k.start_providing(key.clone()).ok())
+                });
+            }
+            DhtCommand::Closest { key, reply } => {
+                dht.begin(OpKind::closest(reply), |net| self.kad_mut(net).map(|k| k.get_closest_peers(key.clone())));
+            }
+            DhtCommand::Stats(r) => {
+                let mut tables = Vec::new();
+                let mut provided = 0;
+                let mut records = 0;
+                for net in dht.nets() {
+                    let Some(k) = self.kad_mut(net) else { continue };
+                    let server = k.mode() == kad::Mode::Server;
+                    let mut buckets = Vec::new();
+                    for b in k.kbuckets() {
+                        let idx = b.range().0.ilog2().unwrap_or(0);
+                        let peers: Vec<PeerId> = b.iter().map(|e| *e.node.key.preimage()).collect();
+                        if !peers.is_empty() {
+                            buckets.push((idx, peers));
+                        }
+                    }
+                    provided += k.store_mut().provided().count();
+                    records += k.store_mut().records().count();
+                    tables.push(dht::DhtTableStats { net, server, buckets });
+                }
+                let _ = r.send(dht.stats(tables, provided, records));
+            }
+            DhtCommand::Bootstrap(r) => {
+                let mut any = false;
+                for net in dht.nets() {
+                    if let Some(k) = self.kad_mut(net) {
+                        any |= k.bootstrap().is_ok();
+                    }
+                }
+                let _ = r.send(if any { Ok(()) } else { Err(NetError::Dht("no DHT peers known".into())) });
+            }
+        }
+        self.dht = Some(dht);
+    }
+
     fn on_identified(&mut self, peer: PeerId, info: IdentifyInfo) {
         let book = &mut self.swarm.behaviour_mut().gate.book;
         for a in &info.listen_addrs {
             book.add(peer, a);
+        }
+        // DHT servers enter the table of each DHT they speak, with the addresses that table keeps.
+        if let Some(d) = &self.dht {
+            let loopback = d.cfg.loopback_on_lan;
+            for net in d.nets() {
+                if !info.protocols.iter().any(|p| p.as_str() == net.protocol().as_ref()) {
+                    continue;
+                }
+                let addrs: Vec<Multiaddr> =
+                    info.listen_addrs.iter().filter(|a| dht::admits(net, loopback, a)).cloned().collect();
+                if let Some(k) = self.kad_mut(net) {
+                    for a in addrs {
+                        k.add_address(&peer, a);
+                    }
+                }
+            }
         }
         if let Some(p) = self.peers.get_mut(&peer) {
             p.identify = Some(info.clone());
@@ -533,6 +696,7 @@ impl Actor {
                 let _ = r.send(self.peer_infos());
             }
             Command::Connect(addr, r) => self.connect(addr, r),
+            Command::ConnectPeer(peer, r) => self.connect_peer(peer, r),
             Command::Disconnect(target, r) => {
                 let res = self.disconnect(target);
                 match res {
@@ -607,6 +771,7 @@ impl Actor {
                 self.shutdown_waiters.push(r);
                 self.begin_shutdown();
             }
+            Command::Dht(c) => self.on_dht_command(c),
         }
     }
 
@@ -671,6 +836,43 @@ impl Actor {
             }
             Err(e) => {
                 let _ = r.send(Err(e));
+            }
+        }
+    }
+
+    /// Connects to `peer` by id: addresses from the book, and from DHT lookups under way.
+    fn connect_peer(&mut self, peer: PeerId, r: oneshot::Sender<Result<PeerId, NetError>>) {
+        if self.shutting_down() {
+            let _ = r.send(Err(NetError::ShuttingDown));
+            return;
+        }
+        if peer == self.local {
+            let _ = r.send(Err(NetError::SelfDial));
+            return;
+        }
+        if self.swarm.is_connected(&peer) {
+            let _ = r.send(Ok(peer));
+            return;
+        }
+        let waiting: usize = self.pending_peer_connects.values().map(Vec::len).sum();
+        if self.pending_connects.len() >= MAX_PENDING || waiting >= MAX_PENDING {
+            let _ = r.send(Err(NetError::Busy("connect")));
+            return;
+        }
+        // Filtered addresses are left out by the gate; the book and running DHT lookups supply
+        // the rest.
+        let opts = DialOpts::peer_id(peer).condition(PeerCondition::DisconnectedAndNotDialing).build();
+        let id = opts.connection_id();
+        match self.swarm.dial(opts) {
+            Ok(()) => {
+                self.pending_connects.insert(id, (peer, r));
+            }
+            // A dial is under way: wait for it.
+            Err(DialError::DialPeerConditionFalse(_)) => {
+                self.pending_peer_connects.entry(peer).or_default().push(r);
+            }
+            Err(e) => {
+                let _ = r.send(Err(dial_error(peer, &e)));
             }
         }
     }
@@ -870,6 +1072,7 @@ impl Actor {
         let mut refused = self.swarm.behaviour().gate.refusals.clone();
         refused.streams_refused = counters.streams_refused.load(Ordering::Relaxed);
         refused.connections_cut = counters.connections_cut.load(Ordering::Relaxed);
+        refused.streams_queue_full = self.swarm.behaviour().inbound.shared.dropped.load(Ordering::Relaxed);
         ResourceStats {
             peers: info.num_peers(),
             connections_inbound: c.num_established_incoming(),
@@ -903,6 +1106,15 @@ impl Actor {
             self.swarm.add_external_address(a);
             changed = true;
         }
+        if let Some(d) = &self.dht
+            && d.cfg.mode == dht::DhtMode::Auto
+        {
+            // Without AutoNAT, a public announced address is our sign of being reachable.
+            let public = self.swarm.external_addresses().any(|a| dht::admits(DhtNet::Wan, false, a));
+            if let Some(k) = self.swarm.behaviour_mut().kad.as_mut() {
+                k.set_mode(Some(if public { kad::Mode::Server } else { kad::Mode::Client }));
+            }
+        }
         if changed {
             let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
             if !peers.is_empty() {
@@ -920,6 +1132,10 @@ impl Actor {
         self.registry.prune();
         // Callers that gave up (timed out) leave closed senders behind.
         self.pending_connects.retain(|_, (_, tx)| !tx.is_closed());
+        self.pending_peer_connects.retain(|_, v| {
+            v.retain(|tx| !tx.is_closed());
+            !v.is_empty()
+        });
         let mut dropped = 0;
         self.pending_identify.retain(|_, ws| {
             let before = ws.len();
@@ -928,6 +1144,10 @@ impl Actor {
             !ws.is_empty()
         });
         self.pending_identify_count -= dropped;
+        if let Some(d) = self.dht.as_mut() {
+            let gone = d.abandoned();
+            self.finish_queries(gone);
+        }
         if self.shutting_down() {
             return;
         }

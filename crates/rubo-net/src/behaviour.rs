@@ -32,13 +32,15 @@ pub(crate) struct NetBehaviour {
     pub(crate) pong: crate::ping::Responder,
     /// Only our own periodic latency probes; inbound pings go to `pong`.
     pub(crate) ping: ping::Behaviour,
-    /// Raw streams for protocol crates (Bitswap first): see [`crate::NetHandle::stream_control`].
+    /// Inbound streams for protocol crates, queued: see [`crate::NetHandle::accept`].
+    pub(crate) inbound: crate::inbound::Inbound,
+    /// Outbound streams for protocol crates: see [`crate::NetHandle::stream_control`].
     pub(crate) stream: libp2p_stream::Behaviour,
     pub(crate) mdns: Toggle<mdns::tokio::Behaviour>,
-    /// KADEMLIA PLUGS IN HERE. The routing crate will hand the node a configured
-    /// `kad::Behaviour` (protocol `/ipfs/kad/1.0.0`, store backed by the repo); until then this is
-    /// always off. The actor already forwards the addresses it learns into the `Gate`'s book.
+    /// The WAN DHT (`/ipfs/kad/1.0.0`), see `crate::dht`.
     pub(crate) kad: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
+    /// The LAN DHT (`/ipfs/lan/kad/1.0.0`).
+    pub(crate) kad_lan: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
 }
 
 /// Why the gate refused a connection.
@@ -157,6 +159,8 @@ impl NetworkBehaviour for Gate {
                     self.count_denied(cause, false);
                 }
             }
+            // Addresses of peers the DHT put in its table: dials by peer id find them here.
+            FromSwarm::NewExternalAddrOfPeer(e) => self.book.add(e.peer_id, e.addr),
             FromSwarm::ListenFailure(f) => match f.error {
                 ListenError::Denied { cause } => self.count_denied(cause, true),
                 ListenError::Transport(_) => self.refusals.handshake_failures += 1,

@@ -71,6 +71,11 @@ pub struct NetConfig {
     pub event_queue: usize,
     /// Most peers whose addresses we remember (for dialling and `swarm addrs`).
     pub max_known_peers: usize,
+    /// Inbound streams of one protocol waiting for its crate to take them; past this they are
+    /// reset.
+    pub inbound_stream_queue: usize,
+    /// The DHT (`Routing.Type`); `None` runs none.
+    pub dht: Option<crate::dht::DhtConfig>,
 }
 
 impl Default for NetConfig {
@@ -102,6 +107,8 @@ impl Default for NetConfig {
             command_queue: 256,
             event_queue: 256,
             max_known_peers: 10_000,
+            inbound_stream_queue: 256,
+            dht: None,
         }
     }
 }

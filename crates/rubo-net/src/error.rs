@@ -58,4 +58,8 @@ pub enum NetError {
     InvalidFilter { addr: Multiaddr, reason: String },
     #[error("limit reached: {0}")]
     Limit(&'static str),
+    #[error("routing: {0}")]
+    Dht(String),
+    #[error("inbound streams of {0} are already taken")]
+    AlreadyAccepting(String),
 }

@@ -9,6 +9,7 @@ use rand::RngCore as _;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::PeerAddrs;
+use crate::dht::{DhtCommand, DhtPeer, DhtStats};
 use crate::error::NetError;
 use crate::types::{BandwidthStats, DisconnectTarget, IdentifyInfo, NetEvent, PeerInfo, PeeringStatus, ResourceStats};
 
@@ -19,6 +20,7 @@ pub(crate) enum Command {
     AnnouncedAddrs(Reply<Vec<Multiaddr>>),
     Peers(Reply<Vec<PeerInfo>>),
     Connect(Multiaddr, Reply<Result<PeerId, NetError>>),
+    ConnectPeer(PeerId, Reply<Result<PeerId, NetError>>),
     Disconnect(DisconnectTarget, Reply<Result<(), NetError>>),
     Identify(PeerId, Reply<Result<IdentifyInfo, NetError>>),
     KnownAddrs(Reply<Vec<PeerAddrs>>),
@@ -33,6 +35,7 @@ pub(crate) enum Command {
     Bandwidth(Reply<BandwidthStats>),
     Resources(Reply<ResourceStats>),
     Shutdown(Reply<()>),
+    Dht(crate::dht::DhtCommand),
 }
 
 /// The node's (and protocol crates') handle on the network actor. Clone freely: all clones
@@ -41,6 +44,8 @@ pub(crate) enum Command {
 pub struct NetHandle {
     pub(crate) commands: mpsc::Sender<Command>,
     pub(crate) control: libp2p_stream::Control,
+    pub(crate) inbound: std::sync::Arc<crate::inbound::Shared>,
+    pub(crate) inbound_queue: usize,
     pub(crate) events: broadcast::Sender<NetEvent>,
     pub(crate) local_peer_id: PeerId,
     pub(crate) request_timeout: Duration,
@@ -90,6 +95,12 @@ impl NetHandle {
     /// Dials `/…/p2p/<id>` and returns once connected (at once if already connected).
     pub async fn connect(&self, addr: Multiaddr) -> Result<PeerId, NetError> {
         self.call_timed("connect", |r| Command::Connect(addr, r)).await
+    }
+
+    /// Dials `peer` by id (known addresses, and those of DHT lookups under way) and returns once
+    /// connected (at once if already connected).
+    pub async fn connect_peer(&self, peer: PeerId) -> Result<PeerId, NetError> {
+        self.call_timed("connect", |r| Command::ConnectPeer(peer, r)).await
     }
 
     /// Closes the matching connections and returns once they are closed.
@@ -176,8 +187,80 @@ impl NetHandle {
         }
     }
 
-    /// Raw streams for protocol crates: `accept(protocol)` for inbound streams,
-    /// `open_stream(peer, protocol)` for outbound ones (dialling from known addresses if needed).
+    async fn dht_call<T>(
+        &self,
+        what: &'static str,
+        make: impl FnOnce(Reply<Result<T, NetError>>) -> DhtCommand,
+    ) -> Result<T, NetError> {
+        // Lookups have their own timeout in kad; this only bounds a stuck actor.
+        let wait = self.request_timeout * 2;
+        tokio::time::timeout(wait, self.call(|r| Command::Dht(make(r))))
+            .await
+            .map_err(|_| NetError::Timeout(what))??
+    }
+
+    /// Providers of `key` (a multihash's bytes) from the DHT, streamed as found, at most `limit`
+    /// (capped at 1024). `dial`: connect to each as it is found (the lookup's answer carries its
+    /// addresses only while the lookup runs).
+    pub async fn dht_find_providers(
+        &self,
+        key: Vec<u8>,
+        limit: usize,
+        dial: bool,
+    ) -> Result<mpsc::Receiver<PeerId>, NetError> {
+        let limit = limit.clamp(1, 1024);
+        // Room for every provider the lookup may report: the actor never waits on a reader.
+        let (tx, rx) = mpsc::channel(limit);
+        self.commands
+            .send(Command::Dht(DhtCommand::FindProviders { key, limit, dial, tx }))
+            .await
+            .map_err(|_| NetError::Closed)?;
+        Ok(rx)
+    }
+
+    /// Announces this node as a provider of `key` (multihash bytes) to the closest DHT peers.
+    pub async fn dht_provide(&self, key: Vec<u8>) -> Result<usize, NetError> {
+        self.dht_call("provide", |reply| DhtCommand::Provide { key, reply }).await
+    }
+
+    /// The closest peers to `key` the DHT can find (`dht query`).
+    pub async fn dht_closest_peers(&self, key: Vec<u8>) -> Result<Vec<DhtPeer>, NetError> {
+        self.dht_call("DHT query", |reply| DhtCommand::Closest { key, reply }).await
+    }
+
+    /// Where `peer` can be reached: our own knowledge if connected, else a DHT lookup.
+    pub async fn dht_find_peer(&self, peer: PeerId) -> Result<Vec<Multiaddr>, NetError> {
+        if self.peers().await?.iter().any(|p| p.peer == peer)
+            && let Some(known) = self.known_addrs().await?.into_iter().find(|k| k.id == peer)
+            && !known.addrs.is_empty()
+        {
+            return Ok(known.addrs);
+        }
+        let found = self.dht_closest_peers(peer.to_bytes()).await?;
+        match found.into_iter().find(|p| p.id == peer) {
+            Some(p) if !p.addrs.is_empty() => Ok(p.addrs),
+            _ => Err(NetError::Dht("not found".into())),
+        }
+    }
+
+    pub async fn dht_stats(&self) -> Result<DhtStats, NetError> {
+        self.call(|r| Command::Dht(DhtCommand::Stats(r))).await
+    }
+
+    /// Starts a routing-table refresh.
+    pub async fn dht_bootstrap(&self) -> Result<(), NetError> {
+        self.call(|r| Command::Dht(DhtCommand::Bootstrap(r))).await?
+    }
+
+    /// Every inbound stream of `protocol` from now on, with the peer that opened it, queued
+    /// (`NetConfig::inbound_stream_queue`; past it streams are reset and counted). Take them
+    /// promptly and hand each to a task of its own. One taker per protocol at a time.
+    pub fn accept(&self, protocol: StreamProtocol) -> Result<crate::inbound::Incoming, NetError> {
+        self.inbound.accept(protocol, self.inbound_queue)
+    }
+
+    /// Outbound streams for protocol crates: `open_stream(peer, protocol)` (dialling from known
+    /// addresses if needed). Take inbound streams with [`NetHandle::accept`], which queues them.
     pub fn stream_control(&self) -> libp2p_stream::Control {
         self.control.clone()
     }

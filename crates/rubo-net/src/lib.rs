@@ -28,29 +28,32 @@
 //! [`NetHandle::shutdown`] does it explicitly and returns when listeners and connections are gone.
 //!
 //! # Plugging in a protocol crate
-//! Protocol crates never see the swarm. Two things are enough for a stream protocol (Bitswap):
-//! - [`NetHandle::stream_control`] gives a [`libp2p_stream::Control`]: `accept(protocol)` yields
-//!   every inbound stream of that protocol with the peer id, and `open_stream(peer, protocol)`
-//!   opens one, dialling the peer from known addresses if needed. libp2p-stream's accept queue
-//!   holds one stream: a stream that arrives while the previous one is still queued is reset. So
-//!   run a loop that only takes streams and hands each to its own task.
+//! Protocol crates never see the swarm. Three things are enough for a stream protocol (Bitswap):
+//! - [`NetHandle::accept`] yields every inbound stream of a protocol with the peer id, through
+//!   a bounded queue (`NetConfig::inbound_stream_queue`; past it streams are reset and counted
+//!   in [`Refusals::streams_queue_full`]). Run a loop that only takes streams and hands each to
+//!   its own task.
+//! - [`NetHandle::stream_control`] gives a [`libp2p_stream::Control`] whose
+//!   `open_stream(peer, protocol)` opens one, dialling the peer from known addresses if needed.
 //! - [`NetHandle::subscribe`] gives a broadcast of [`NetEvent`]s: peer connected, disconnected,
 //!   identified (with its protocol list), so a protocol can greet new peers and drop state of
 //!   gone ones.
 //!
 //! A protocol that must keep peers (Bitswap sessions, the DHT routing table) calls
 //! [`NetHandle::protect`] / [`NetHandle::unprotect`] with its own tag. Protocols that need to be
-//! a `NetworkBehaviour` (Kademlia, gossipsub) get a `Toggle` slot in the behaviour; the one for
-//! Kademlia is already there, off.
+//! a `NetworkBehaviour` (Kademlia, gossipsub) get a `Toggle` slot in the behaviour: the DHT
+//! (WAN and LAN Kademlia, `crate::dht`) lives there, driven through the handle's `dht_*` calls.
 
 mod actor;
 mod behaviour;
 mod config;
 mod connmgr;
+mod dht;
 mod error;
 mod filter;
 mod guard;
 mod handle;
+mod inbound;
 mod peering;
 mod ping;
 mod transport;
@@ -61,9 +64,11 @@ pub use config::{
     Backoff, ConnMgrConfig, ConnMgrType, LimitsConfig, NetConfig, PeerAddrs, PeeringPeerConfig, SecurityProtocol,
     default_agent_version,
 };
+pub use dht::{DhtConfig, DhtMode, DhtNet, DhtPeer, DhtStats, DhtTableStats, LAN_PROTOCOL, WAN_PROTOCOL};
 pub use error::{ConfigError, NetError};
 pub use filter::IpCidr;
 pub use handle::{NetHandle, PING_PROTOCOL, PingSession};
+pub use inbound::Incoming;
 pub use types::{
     BandwidthStats, ConnectionInfo, Direction, DisconnectTarget, IdentifyInfo, NetEvent, PeerInfo, PeeringStatus,
     Refusals, ResourceStats,

@@ -126,6 +126,8 @@ pub struct Refusals {
     pub streams_refused: u64,
     /// Connections closed because their peer kept opening streams past the cap.
     pub connections_cut: u64,
+    /// Inbound streams reset because their protocol's queue was full.
+    pub streams_queue_full: u64,
 }
 
 /// A peering peer and whether it is connected now.

@@ -121,7 +121,7 @@ async fn flood(quic: bool, cap: usize, attempts: usize, per_attempt: Duration) -
     let victim = start(cfg, Keypair::generate_ed25519()).await;
 
     // A protocol that accepts streams and holds them open, as a slow or stuck handler would.
-    let mut incoming = victim.handle.stream_control().accept(SINK).expect("accept");
+    let mut incoming = victim.handle.accept(SINK).expect("accept");
     let held = Arc::new(AtomicUsize::new(0));
     let held_in_task = Arc::clone(&held);
     let holder = tokio::spawn(async move {

@@ -307,7 +307,7 @@ async fn bandwidth_counts_stream_bytes_and_rates() {
     let a = start_default().await;
     let b = start_default().await;
     // b reads everything it is sent on SINK (a protocol crate's view: stream control only).
-    let mut incoming = b.handle.stream_control().accept(SINK).expect("accept");
+    let mut incoming = b.handle.accept(SINK).expect("accept");
     let reader = tokio::spawn(async move {
         let (_, mut s) = incoming.next().await.expect("a stream");
         let mut buf = Vec::new();

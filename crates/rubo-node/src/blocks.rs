@@ -56,11 +56,18 @@ pub struct Online {
     rt: tokio::runtime::Handle,
     /// Fetched (or being fetched) ahead, children not yet asked for.
     ahead: std::sync::Mutex<std::collections::HashSet<Cid>>,
+    /// Announces new blocks, when the node provides.
+    pub(crate) provider: std::sync::OnceLock<Arc<crate::provider::Provider>>,
 }
 
 impl Online {
     pub fn new(ex: Arc<dyn Exchange>, rt: tokio::runtime::Handle) -> Self {
-        Self { ex, rt, ahead: std::sync::Mutex::new(std::collections::HashSet::new()) }
+        Self {
+            ex,
+            rt,
+            ahead: std::sync::Mutex::new(std::collections::HashSet::new()),
+            provider: std::sync::OnceLock::new(),
+        }
     }
 
     pub fn exchange(&self) -> &Arc<dyn Exchange> {
@@ -177,6 +184,9 @@ impl Blockstore for BlockService {
         let n = self.local.put_many(blocks)?;
         if let Some(on) = &self.online {
             on.ex.blocks_added(blocks);
+            if let Some(p) = on.provider.get() {
+                p.blocks_added(blocks);
+            }
         }
         Ok(n)
     }

@@ -17,6 +17,7 @@ mod mfs;
 pub mod net;
 pub mod path;
 pub mod pins;
+pub mod provider;
 mod repo_api;
 pub mod routing;
 mod unixfs;
@@ -80,6 +81,8 @@ struct Inner {
     bitswap: std::sync::OnceLock<rubo_bitswap::Bitswap>,
     /// The delegated routers, once online and configured.
     delegated: std::sync::OnceLock<rubo_routing::DelegatedClient>,
+    /// Announces blocks to the DHT, once online with a DHT and `Provide.Enabled`.
+    provider: std::sync::OnceLock<Arc<provider::Provider>>,
 }
 
 /// A node over an open repo. Clones share it.
@@ -199,6 +202,7 @@ impl Node {
                 exchange: std::sync::OnceLock::new(),
                 bitswap: std::sync::OnceLock::new(),
                 delegated: std::sync::OnceLock::new(),
+                provider: std::sync::OnceLock::new(),
             }),
             offline: false,
         }

@@ -91,6 +91,7 @@ pub fn bitswap_config(doc: &Value) -> Result<Option<rubo_bitswap::Config>, NodeE
 
 /// The network settings Kubo's config asks for.
 pub fn net_config(doc: &Value) -> Result<NetConfig, NodeError> {
+    let dht = crate::routing::dht_config(doc)?;
     let mut c = NetConfig {
         listen: strings(doc, "/Addresses/Swarm"),
         announce: strings(doc, "/Addresses/Announce"),
@@ -101,6 +102,7 @@ pub fn net_config(doc: &Value) -> Result<NetConfig, NodeError> {
         agent_version: crate::agent_version(),
         tcp: flag(doc, "/Swarm/Transports/Network/TCP", true),
         quic: flag(doc, "/Swarm/Transports/Network/QUIC", true),
+        dht,
         ..NetConfig::default()
     };
     c.bootstrap = strings(doc, "/Bootstrap")
@@ -174,6 +176,7 @@ impl Node {
             let _ = self.inner.bitswap.set(bs);
             self.set_exchange(ex, rt)?;
         }
+        self.start_provider(&handle)?;
         Ok(handle)
     }
 

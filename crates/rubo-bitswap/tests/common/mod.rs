@@ -198,8 +198,7 @@ impl Raw {
     pub async fn start(protocol: &'static str) -> Self {
         use rubo_bitswap::message::{MAX_MESSAGE_SIZE, Received, read_frame};
         let (net, addr) = net().await;
-        let mut incoming =
-            net.stream_control().accept(rubo_net::libp2p::StreamProtocol::new(protocol)).expect("accept protocol");
+        let mut incoming = net.accept(rubo_net::libp2p::StreamProtocol::new(protocol)).expect("accept protocol");
         let (tx, inbox) = tokio::sync::mpsc::channel(1024);
         tokio::spawn(async move {
             while let Some((peer, stream)) = incoming.next().await {
