@@ -1,5 +1,7 @@
 // A Helia 7 node as a test peer for rubo: TCP on 127.0.0.1, noise, yamux,
 // identify, ping, Bitswap. No routers, no gateways, no mDNS, no bootstrap.
+// `--dht-protocol P` adds a kad-dht server on protocol P (`/ipfs/lan/kad/1.0.0`
+// for loopback peers), which Helia's routing then uses.
 // Start it only inside a private network namespace (the Rust tests do).
 //
 // One JSON request per stdin line, one JSON reply per stdout line:
@@ -12,6 +14,8 @@
 //   {"op":"adddir","entries":[{"name":..,"path":"/abs"}],"v1":false} -> {"ok":true,"cid":...}
 //   {"op":"ls","cid":"..."}            -> {"ok":true,"entries":[{"name":..,"cid":..,"type":..}]}
 //   {"op":"has","cid":"..."}           -> {"ok":true,"has":bool}
+//   {"op":"provide","cid":"..."}       -> {"ok":true}            (with --dht-protocol)
+//   {"op":"findprovs","cid":"..."}     -> {"ok":true,"providers":[...]} (with --dht-protocol)
 //   {"op":"quit"}
 // The first line is {"ready":true,"id":...,"addrs":[...]}. Errors: {"ok":false,"error":...}.
 import { createHeliaLight } from 'helia'
@@ -23,8 +27,10 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { parseArgs } from 'node:util'
 import { multiaddr } from '@multiformats/multiaddr'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromString, peerIdFromCID } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced } from 'ipfs-unixfs-importer/layout'
@@ -41,6 +47,12 @@ const kubo = (v1) => ({
   layout: balanced({ maxChildrenPerNode: 174 })
 })
 
+const { values: opt } = parseArgs({ options: { 'dht-protocol': { type: 'string' } } })
+const services = { identify: identify(), ping: ping() }
+if (opt['dht-protocol']) {
+  services.dht = kadDHT({ clientMode: false, protocol: opt['dht-protocol'], peerInfoMapper: passthroughMapper })
+}
+
 const helia = withBitswap(withLibp2pLight(createHeliaLight(), {
   addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
   transports: [tcp()],
@@ -48,7 +60,7 @@ const helia = withBitswap(withLibp2pLight(createHeliaLight(), {
   streamMuxers: [yamux()],
   peerDiscovery: [],
   connectionMonitor: { enabled: false },
-  services: { identify: identify(), ping: ping() }
+  services
 }))
 await helia.start()
 const libp2p = helia.libp2p
@@ -94,6 +106,19 @@ const ops = {
     return { entries }
   },
   has: async (r) => ({ has: await helia.blockstore.has(CID.parse(r.cid)) }),
+  provide: async (r) => {
+    await helia.routing.provide(CID.parse(r.cid), { signal: timeout(30_000) })
+    return {}
+  },
+  findprovs: async (r) => {
+    const providers = []
+    for await (const p of helia.routing.findProviders(CID.parse(r.cid), { signal: timeout(30_000) })) {
+      // Routing hands IDs over in CID form: report the usual base58 peer id.
+      const s = String(p.id)
+      providers.push(s.startsWith('b') ? peerIdFromCID(CID.parse(s)).toString() : s)
+    }
+    return { providers }
+  },
   quit: async () => {
     await helia.stop()
     process.exit(0)

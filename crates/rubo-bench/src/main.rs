@@ -9,12 +9,15 @@ use rand::RngCore;
 use rubo_repo::flatfs::{FlatFs, Shard, SyncMode};
 use rubo_types::hash;
 
+mod dht;
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("flatfs") => flatfs(&args[1..]),
         Some("hash") => hash_file(&args[1..]),
-        _ => bail!("usage: rubo-bench flatfs [--dir DIR] [--json] | hash FILE"),
+        Some("dht") => dht::run(&args[1..]),
+        _ => bail!("usage: rubo-bench flatfs [--dir DIR] [--json] | hash FILE | dht [--nodes N] [--keys K]"),
     }
 }
 

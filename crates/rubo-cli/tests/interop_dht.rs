@@ -10,6 +10,7 @@
 //! - Kubo provides (`add` announces the root), a rubo daemon connected only to
 //!   the hub finds Kubo (`routing findprovs`) and fetches the file (`cat`:
 //!   the Bitswap session asks the DHT, dials Kubo, takes the blocks).
+//! - The same both ways with Helia 7 (its kad-dht on the LAN protocol).
 //! - `routing findpeer` and `dht query` find a peer through another.
 
 mod common;
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use common::TestRepo;
 use common::daemon::Daemon;
-use common::peers::{Kubo, in_netns};
+use common::peers::{Helia, Kubo, in_netns};
 use serde_json::Value;
 
 /// Polls `cond` until it holds; `limit` is an upper bound, not a delay.
@@ -63,6 +64,29 @@ fn lan_table(r: &TestRepo) -> Vec<String> {
         .flat_map(|b| b["Peers"].as_array().into_iter().flatten())
         .filter_map(|p| p["ID"].as_str().map(String::from))
         .collect()
+}
+
+/// The gateway's `127.0.0.1:port`, from `$RUBO_PATH/gateway`.
+fn gateway_socket(r: &TestRepo) -> String {
+    let maddr = std::fs::read_to_string(r.path().join("gateway")).expect("gateway file");
+    let port: String =
+        maddr.trim().chars().rev().take_while(char::is_ascii_digit).collect::<Vec<_>>().into_iter().rev().collect();
+    format!("127.0.0.1:{port}")
+}
+
+/// Helia's delegated routing client (`interop/routing_client.mjs`) against `r`'s gateway.
+fn helia_routing_client(r: &TestRepo, what: &str, arg: &str) -> Value {
+    let root = common::peers::workspace_root();
+    let out = std::process::Command::new(common::peers::node_binary())
+        .arg(root.join("interop/routing_client.mjs"))
+        .args([&format!("http://{}", gateway_socket(r)), what, arg])
+        .current_dir(root.join("interop"))
+        .output()
+        .expect("run routing_client.mjs");
+    let line = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(line.trim()).unwrap_or_else(|e| {
+        panic!("{e}: {line} / {}", String::from_utf8_lossy(&out.stderr));
+    })
 }
 
 /// The `ProvidersServed` counter of `stats dht lan`.
@@ -110,6 +134,22 @@ fn kubo_finds_what_rubo_provides_through_the_dht() {
         });
         let stat: Value = serde_json::from_str(&provider.ok(&["provide", "stat", "--enc=json"])).expect("json");
         assert!(stat["Provided"].as_u64().unwrap_or(0) >= 1, "{stat}");
+
+        // The hub's /routing/v1 server answers Helia's delegated routing client from its DHT.
+        let v = helia_routing_client(&hub, "providers", &cid);
+        let provs = v["providers"].as_array().expect("providers");
+        let p = provs.iter().find(|p| p["id"].as_str() == Some(prov_id.as_str())).unwrap_or_else(|| panic!("{v}"));
+        let prov_tcp = rubo_addr(&provider);
+        let want = prov_tcp.split("/p2p/").next().expect("addr");
+        assert!(p["addrs"].as_array().is_some_and(|a| a.iter().any(|x| x == want)), "{v} lacks {want}");
+        let v = helia_routing_client(&hub, "peers", &rubo_id(&other));
+        assert_eq!(v["peers"][0]["id"], Value::from(rubo_id(&other)), "{v}");
+        // The spec's statuses: a bad CID, nothing found, no IPNS yet.
+        let gw = gateway_socket(&hub);
+        assert_eq!(common::daemon::http_get(&gw, "/routing/v1/providers/not-a-cid").0, 400);
+        let nobody = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+        assert_eq!(common::daemon::http_get(&gw, &format!("/routing/v1/providers/{nobody}")).0, 404);
+        assert_eq!(common::daemon::http_get(&gw, &format!("/routing/v1/ipns/{}", rubo_id(&hub))).0, 501);
 
         let mut kubo = Kubo::start(&work.path().join("kubo"));
         kubo.call(serde_json::json!({"op": "connect", "addr": rubo_addr(&hub)}), Duration::from_secs(30));
@@ -250,5 +290,77 @@ fn dht_commands_follow_kubo_offline_and_without_a_dht() {
         let e = r.fails(&["stats", "dht", "mars"]);
         assert!(e.contains("wan or lan"), "{e}");
         assert!(d.stop().success());
+    });
+}
+
+const LAN: &str = "/ipfs/lan/kad/1.0.0";
+
+#[test]
+fn helia_and_rubo_find_each_others_content_through_the_dht() {
+    in_netns("helia_and_rubo_find_each_others_content_through_the_dht", || {
+        let work = tempfile::tempdir().expect("tmp");
+        let hub = TestRepo::new();
+        let mut hub_d = Daemon::start(&hub, &[]);
+        let other = TestRepo::new();
+        let mut other_d = Daemon::start(&other, &[]);
+        other.ok(&["swarm", "connect", &rubo_addr(&hub)]);
+
+        // rubo provides; Helia, joining later, finds the record at the hub and fetches from the
+        // provider. (Joined earlier, the provider's own lookups would have met Helia.)
+        let provider = TestRepo::new();
+        dht_client(&provider);
+        let mut prov_d = Daemon::start(&provider, &[]);
+        let prov_id = rubo_id(&provider);
+        provider.ok(&["swarm", "connect", &rubo_addr(&hub)]);
+        wait_until(Duration::from_secs(30), "the hub in the provider's LAN table", || {
+            lan_table(&provider).contains(&rubo_id(&hub))
+        });
+        let bytes = data(1_200_000, 21);
+        let f = work.path().join("f");
+        std::fs::write(&f, &bytes).expect("write");
+        let cid = provider.ok(&["add", "-Q", "--cid-version=1", f.to_str().expect("utf-8")]);
+        wait_until(Duration::from_secs(60), "the provider record at the hub", || {
+            hub.ok(&["routing", "findprovs", &cid]).lines().any(|l| l == prov_id)
+        });
+        let mut helia = Helia::start_with(&["--dht-protocol", LAN]);
+        helia.call(serde_json::json!({"op": "connect", "addr": rubo_addr(&hub)}), Duration::from_secs(30));
+        wait_until(Duration::from_secs(30), "Helia in the hub's LAN table", || lan_table(&hub).contains(&helia.id));
+        assert!(!helia.peers().contains(&prov_id), "Helia does not know the provider beforehand");
+        let v = helia.call(serde_json::json!({"op": "findprovs", "cid": cid}), Duration::from_secs(60));
+        assert!(
+            v["providers"].as_array().is_some_and(|a| a.iter().any(|p| p.as_str() == Some(prov_id.as_str()))),
+            "{v}"
+        );
+        let out = work.path().join("from-rubo");
+        helia.call(
+            serde_json::json!({"op": "cat", "cid": cid, "out": out, "timeout_ms": 60_000}),
+            Duration::from_secs(90),
+        );
+        assert!(std::fs::read(&out).expect("fetched") == bytes, "Helia fetched the file byte for byte");
+
+        // Helia provides; a rubo that knows only the hub finds Helia and fetches from it.
+        let hb = data(900_000, 23);
+        let hf = work.path().join("h");
+        std::fs::write(&hf, &hb).expect("write");
+        let hcid = helia.call(serde_json::json!({"op": "add", "path": hf, "v1": true}), Duration::from_secs(60))["cid"]
+            .as_str()
+            .expect("cid")
+            .to_string();
+        helia.call(serde_json::json!({"op": "provide", "cid": hcid}), Duration::from_secs(60));
+        let fetcher = TestRepo::new();
+        let mut fetch_d = Daemon::start(&fetcher, &[]);
+        fetcher.ok(&["swarm", "connect", &rubo_addr(&hub)]);
+        wait_until(Duration::from_secs(30), "the hub in the fetcher's LAN table", || {
+            lan_table(&fetcher).contains(&rubo_id(&hub))
+        });
+        assert!(!fetcher.ok(&["swarm", "peers"]).contains(&helia.id), "not connected to Helia beforehand");
+        assert_eq!(fetcher.ok(&["routing", "findprovs", &hcid]), helia.id);
+        let got = fetcher.run(&["cat", &hcid]);
+        assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+        assert!(got.stdout == hb, "fetched {} bytes", got.stdout.len());
+        helia.close();
+        for d in [&mut fetch_d, &mut prov_d, &mut other_d, &mut hub_d] {
+            assert!(d.stop().success());
+        }
     });
 }

@@ -43,7 +43,7 @@ pub struct GatewayConfig {
     pub max_concurrent_requests: usize,
     /// Files larger than this refuse range requests with 501 (`0`: no limit).
     pub max_range_request_file_size: u64,
-    /// `/routing/v1` is served on this port (by the routing work, later).
+    /// `/routing/v1` (delegated routing) is served on this port.
     pub expose_routing_api: bool,
     /// Longest request head (request line and headers) read; longer is 431.
     pub max_header_bytes: usize,

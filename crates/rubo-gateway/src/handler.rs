@@ -722,8 +722,7 @@ impl State {
                 )))
                 .unwrap_or_default(),
             p if self.cfg.expose_routing_api && (p == "/routing/v1" || p.starts_with("/routing/v1/")) => {
-                // The delegated routing server (routing work) answers here later.
-                self.error(&html, StatusCode::NOT_IMPLEMENTED, "the /routing/v1 API is not available on this node yet")
+                crate::routing_api::serve(&self.node, p, &ctx.headers, ctx.head).await
             }
             "/" if self.cfg.root_redirect.is_some() => {
                 redirect(StatusCode::FOUND, self.cfg.root_redirect.as_deref().unwrap_or("/"))

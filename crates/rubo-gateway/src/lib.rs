@@ -26,6 +26,7 @@ mod html;
 mod mime;
 mod range;
 mod redirects;
+mod routing_api;
 mod server;
 mod store;
 mod tar;

@@ -194,9 +194,14 @@ pub(crate) struct Helia {
 
 impl Helia {
     pub(crate) fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts one with extra arguments (`--dht-protocol P`).
+    pub(crate) fn start_with(args: &[&str]) -> Self {
         let script = workspace_root().join("interop/helia_peer.mjs");
         let mut cmd = Command::new(node_binary());
-        cmd.arg(script).current_dir(workspace_root().join("interop"));
+        cmd.arg(script).args(args).current_dir(workspace_root().join("interop"));
         let (peer, hello) = JsonPeer::spawn(cmd, "Helia", Duration::from_secs(60));
         let id = hello["id"].as_str().unwrap_or_default().to_string();
         let addrs = strings(&hello["addrs"]).into_iter().map(|a| format!("{a}/p2p/{id}")).collect();
