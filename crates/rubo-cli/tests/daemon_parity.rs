@@ -49,8 +49,15 @@ const NOT_BOTH_WAYS: &[&str] = &[
     "bitswap wantlist",
     "bitswap ledger",
     "bitswap reprovide",
-    // Routing needs the daemon's routers (none configured here).
+    // Routing needs the daemon's DHT.
     "routing findprovs",
+    "routing findpeer",
+    "routing provide",
+    "provide once",
+    "provide stat",
+    "stats provide",
+    "dht query",
+    "stats dht",
     // The daemon's log (Kubo's NoLocal).
     "log level",
     // Stops the daemon: run last.
@@ -754,16 +761,21 @@ fn not_both_ways(p: &mut Parity, ra: &TestRepo, rb: &TestRepo, daemon: &mut Daem
     check(p, &["bitswap", "wantlist", "-p", &pid], OFFLINE, &|out: &str| out.is_empty());
     check(p, &["bitswap", "ledger", &pid], OFFLINE, &has(&format!("Ledger for {pid}\nDebt ratio:\t0.000000\n")));
     check(p, &["bitswap", "reprovide"], OFFLINE, &|out: &str| out.is_empty());
-    // No router is configured: the daemon says so (exit 1), the bare repo is offline.
+    // Routing: the daemon asks its DHT (the peer is its one DHT neighbour), the bare repo is
+    // offline. Nobody provides this key.
     let key = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
-    let a = p.a.run(&["routing", "findprovs", key], None, &[]);
-    let b = p.b.run(&["routing", "findprovs", key], None, &[]);
-    if a.code != Some(1) || String::from_utf8_lossy(&a.stderr) != OFFLINE {
-        p.failures.push(format!("routing findprovs locally: {:?} {}", a.code, show(&a.stderr)));
-    }
-    if b.code != Some(1) || !String::from_utf8_lossy(&b.stderr).contains("no content router") {
-        p.failures.push(format!("routing findprovs through the daemon: {:?} {}", b.code, show(&b.stderr)));
-    }
+    check(p, &["routing", "findprovs", key], OFFLINE, &|out: &str| out.is_empty());
+    check(p, &["routing", "findpeer", &pid], OFFLINE, &has(&format!("/ip4/127.0.0.1/tcp/{port}\n")));
+    check(p, &["stats", "dht", "lan"], OFFLINE, &has("DHT lan ("));
+    check(p, &["dht", "query", &pid], OFFLINE, &|_: &str| true);
+    check(p, &["provide", "stat"], OFFLINE, &has("Strategy:\tall\n"));
+    check(p, &["stats", "provide"], OFFLINE, &has("Strategy:\tall\n"));
+    // The same block both sides: the repos are compared at the end.
+    p.a.run(&["block", "put"], Some(b"provided through the parity test"), &[]);
+    let put = p.b.run(&["block", "put"], Some(b"provided through the parity test"), &[]);
+    let block = String::from_utf8_lossy(&put.stdout).trim().to_string();
+    check(p, &["routing", "provide", "-v", &block], OFFLINE, &has(&format!("provided {block} to ")));
+    check(p, &["provide", "once", &block], OFFLINE, &|out: &str| out.is_empty());
     check(
         p,
         &["stats", "bw"],

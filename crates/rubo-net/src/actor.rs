@@ -566,6 +566,12 @@ impl Actor {
             }
             kad::Event::RoutingUpdated { peer, is_new_peer: true, .. } => {
                 tracing::debug!(%peer, dht = net.name(), "dht: peer added to the routing table");
+                // The first peers: look ourselves up through them to fill the table.
+                if let Some(k) = self.kad_mut(net)
+                    && k.kbuckets().map(|b| b.num_entries()).sum::<usize>() <= 2
+                {
+                    let _ = k.bootstrap();
+                }
             }
             kad::Event::ModeChanged { new_mode } => {
                 tracing::info!(dht = net.name(), "dht: now in {new_mode} mode");
@@ -1146,7 +1152,17 @@ impl Actor {
         self.pending_identify_count -= dropped;
         if let Some(d) = self.dht.as_mut() {
             let gone = d.abandoned();
+            let refresh = d.refresh_due();
+            let nets = d.nets();
             self.finish_queries(gone);
+            for net in nets.into_iter().filter(|_| refresh) {
+                // Only tables with peers: an empty one has nobody to ask.
+                if let Some(k) = self.kad_mut(net)
+                    && k.kbuckets().any(|b| b.num_entries() > 0)
+                {
+                    let _ = k.bootstrap();
+                }
+            }
         }
         if self.shutting_down() {
             return;

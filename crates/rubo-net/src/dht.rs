@@ -162,6 +162,9 @@ pub(crate) fn build(cfg: &DhtConfig, local: PeerId, net: DhtNet) -> kad::Behavio
         .set_replication_interval(None)
         .set_publication_interval(None)
         .set_caching(Caching::Disabled)
+        // kad's own timer warns on every start with an empty table; the actor refreshes tables
+        // that have peers instead (`Dht::refresh_due`).
+        .set_periodic_bootstrap_interval(None)
         // We decide who enters the table (by address scope) and what strangers store.
         .set_kbucket_inserts(BucketInserts::Manual)
         .set_record_filtering(StoreInserts::FilterBoth);
@@ -270,7 +273,12 @@ pub(crate) struct Dht {
     next_op: u64,
     rates: HashMap<PeerId, Rate>,
     counters: DhtStats,
+    last_refresh: Instant,
 }
+
+/// How often routing tables with peers are refreshed (kad's default; Kubo refreshes each bucket
+/// every 10 min, which a whole-table bootstrap every 5 min covers).
+pub(crate) const REFRESH_EVERY: Duration = Duration::from_secs(300);
 
 /// Requests in flight at once; more are refused with `Busy` rather than queued without bound.
 const MAX_OPS: usize = 1024;
@@ -284,6 +292,7 @@ impl Dht {
             next_op: 0,
             rates: HashMap::new(),
             counters: DhtStats::default(),
+            last_refresh: Instant::now(),
         }
     }
 
@@ -450,6 +459,15 @@ impl Dht {
         }
         self.rates.retain(|_, r| r.window_start.elapsed() < Duration::from_secs(60));
         out
+    }
+
+    /// Whether the periodic table refresh is due (and marks it done).
+    pub(crate) fn refresh_due(&mut self) -> bool {
+        if self.last_refresh.elapsed() < REFRESH_EVERY {
+            return false;
+        }
+        self.last_refresh = Instant::now();
+        true
     }
 
     /// Whether `peer` may store one more record with us this minute.
