@@ -566,12 +566,6 @@ impl Actor {
             }
             kad::Event::RoutingUpdated { peer, is_new_peer: true, .. } => {
                 tracing::debug!(%peer, dht = net.name(), "dht: peer added to the routing table");
-                // The first peers: look ourselves up through them to fill the table.
-                if let Some(k) = self.kad_mut(net)
-                    && k.kbuckets().map(|b| b.num_entries()).sum::<usize>() <= 2
-                {
-                    let _ = k.bootstrap();
-                }
             }
             kad::Event::ModeChanged { new_mode } => {
                 tracing::info!(dht = net.name(), "dht: now in {new_mode} mode");
