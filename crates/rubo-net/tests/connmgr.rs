@@ -31,10 +31,11 @@ async fn start_many(n: usize) -> Vec<Node> {
 async fn trims_to_low_water_and_keeps_the_peering_peer() {
     let keeper = start_default().await;
     let cfg = NetConfig {
-        // A grace period longer than connecting the six others takes, so
-        // that one trim sees all of them (a trim half-way would leave the
-        // late arrivals under HighWater, and nothing more to trim).
-        conn_mgr: conn_mgr(2, 4, Duration::from_secs(2)),
+        // A grace period far longer than connecting the six others takes
+        // (milliseconds; seconds on a loaded CI machine), so that one trim
+        // sees all of them (a trim half-way would leave the late arrivals
+        // under HighWater, and nothing more to trim).
+        conn_mgr: conn_mgr(2, 4, Duration::from_secs(8)),
         peering: vec![PeeringPeerConfig { id: keeper.id().to_string(), addrs: vec![keeper.tcp().await.to_string()] }],
         ..config()
     };
