@@ -30,7 +30,6 @@ use crate::transport::{self, TransportOptions};
 use crate::types::{
     BandwidthStats, ConnectionInfo, Direction, DisconnectTarget, IdentifyInfo, NetEvent, PeerInfo, ResourceStats,
 };
-use libp2p::kad::store::RecordStore as _;
 
 /// Identify's protocol version, the same as Kubo's.
 pub const PROTOCOL_VERSION: &str = "ipfs/0.1.0";
@@ -361,6 +360,11 @@ impl Actor {
                 break;
             }
         }
+        for net in [DhtNet::Wan, DhtNet::Lan] {
+            if let Some(k) = self.kad_mut(net) {
+                k.store_mut().flush();
+            }
+        }
         let waiters = std::mem::take(&mut self.shutdown_waiters);
         // Drop the swarm (sockets, connections) before telling anyone we are done, so that a
         // restart on the same port finds it free.
@@ -532,7 +536,7 @@ impl Actor {
         }
     }
 
-    fn kad_mut(&mut self, net: DhtNet) -> Option<&mut kad::Behaviour<kad::store::MemoryStore>> {
+    fn kad_mut(&mut self, net: DhtNet) -> Option<&mut kad::Behaviour<crate::store::DhtStore>> {
         let b = self.swarm.behaviour_mut();
         match net {
             DhtNet::Wan => b.kad.as_mut(),
@@ -544,6 +548,9 @@ impl Actor {
         let Some(mut dht) = self.dht.take() else { return };
         match event {
             kad::Event::OutboundQueryProgressed { id, result, step, stats } => {
+                if step.last {
+                    dht.query_done(stats.num_requests());
+                }
                 let mut finish = Vec::new();
                 for f in dht.on_progress(net, id, result, stats.num_successes(), step.last, &mut finish) {
                     match f {
@@ -612,8 +619,13 @@ impl Actor {
                     self.kad_mut(net).and_then(|k| k.start_providing(key.clone()).ok())
                 });
             }
-            DhtCommand::Closest { key, reply } => {
-                dht.begin(OpKind::closest(reply), |net| self.kad_mut(net).map(|k| k.get_closest_peers(key.clone())));
+            DhtCommand::Closest { key, only, reply } => {
+                dht.begin(OpKind::closest(reply), |net| {
+                    if only.is_some_and(|o| o != net) {
+                        return None;
+                    }
+                    self.kad_mut(net).map(|k| k.get_closest_peers(key.clone()))
+                });
             }
             DhtCommand::Stats(r) => {
                 let mut tables = Vec::new();
@@ -630,8 +642,8 @@ impl Actor {
                             buckets.push((idx, peers));
                         }
                     }
-                    provided += k.store_mut().provided().count();
-                    records += k.store_mut().records().count();
+                    provided += k.store_mut().provider_records() as usize;
+                    records += k.store_mut().value_records();
                     tables.push(dht::DhtTableStats { net, server, buckets });
                 }
                 let _ = r.send(dht.stats(tables, provided, records));
@@ -1147,8 +1159,19 @@ impl Actor {
         if let Some(d) = self.dht.as_mut() {
             let gone = d.abandoned();
             let refresh = d.refresh_due();
+            let expire = d.expire_due();
             let nets = d.nets();
             self.finish_queries(gone);
+            for net in nets.iter().copied() {
+                if let Some(k) = self.kad_mut(net) {
+                    // What strangers stored lately goes to disk at least once a tick.
+                    k.store_mut().flush();
+                    if expire {
+                        let n = k.store_mut().expire(100_000);
+                        tracing::debug!(dht = net.name(), removed = n, "dht: expired records removed");
+                    }
+                }
+            }
             for net in nets.into_iter().filter(|_| refresh) {
                 // Only tables with peers: an empty one has nobody to ask.
                 if let Some(k) = self.kad_mut(net)

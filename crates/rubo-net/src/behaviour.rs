@@ -38,9 +38,9 @@ pub(crate) struct NetBehaviour {
     pub(crate) stream: libp2p_stream::Behaviour,
     pub(crate) mdns: Toggle<mdns::tokio::Behaviour>,
     /// The WAN DHT (`/ipfs/kad/1.0.0`), see `crate::dht`.
-    pub(crate) kad: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
+    pub(crate) kad: Toggle<kad::Behaviour<crate::store::DhtStore>>,
     /// The LAN DHT (`/ipfs/lan/kad/1.0.0`).
-    pub(crate) kad_lan: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
+    pub(crate) kad_lan: Toggle<kad::Behaviour<crate::store::DhtStore>>,
 }
 
 /// Why the gate refused a connection.

@@ -13,9 +13,10 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use libp2p::kad::store::{MemoryStore, MemoryStoreConfig, RecordStore as _};
+use libp2p::kad::store::RecordStore as _;
 use libp2p::kad::{
     self, BucketInserts, Caching, GetClosestPeersOk, GetProvidersOk, Mode, QueryId, QueryResult, StoreInserts,
 };
@@ -24,6 +25,7 @@ use libp2p::{Multiaddr, PeerId, StreamProtocol};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::NetError;
+use crate::store::{DhtStore, StoreLimits};
 
 /// Kubo's WAN DHT protocol (Amino).
 pub const WAN_PROTOCOL: StreamProtocol = StreamProtocol::new("/ipfs/kad/1.0.0");
@@ -59,8 +61,10 @@ pub struct DhtConfig {
     pub max_packet_size: usize,
     /// Value records kept for others.
     pub max_records: usize,
-    /// Keys with provider records (ours and others').
-    pub max_provider_keys: usize,
+    /// Provider records (key, provider) held, ours and others'.
+    pub max_provider_records: u64,
+    /// Where records are kept (the repo's datastore); in memory when `None`.
+    pub storage: Option<DhtStorage>,
     /// ADD_PROVIDER and PUT_VALUE requests taken from one peer per minute; more are dropped.
     pub max_puts_per_peer_minute: u32,
 }
@@ -77,9 +81,22 @@ impl Default for DhtConfig {
             query_timeout: Duration::from_secs(60),
             max_packet_size: 4 << 20,
             max_records: 16_384,
-            max_provider_keys: 1 << 20,
-            max_puts_per_peer_minute: 6_000,
+            max_provider_records: 1 << 24,
+            storage: None,
+            // A sweeping provider sends a peer all the keys of its region at once (Kubo's sweep
+            // provider does too): allow bursts of 1,000 a second, refuse floods beyond.
+            max_puts_per_peer_minute: 60_000,
         }
+    }
+}
+
+/// The datastore DHT records are kept in.
+#[derive(Clone)]
+pub struct DhtStorage(pub Arc<dyn rubo_repo::Datastore>);
+
+impl std::fmt::Debug for DhtStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DhtStorage")
     }
 }
 
@@ -147,7 +164,7 @@ pub(crate) fn admits(net: DhtNet, loopback_on_lan: bool, addr: &Multiaddr) -> bo
 }
 
 /// A kad behaviour configured as Amino.
-pub(crate) fn build(cfg: &DhtConfig, local: PeerId, net: DhtNet) -> kad::Behaviour<MemoryStore> {
+pub(crate) fn build(cfg: &DhtConfig, local: PeerId, net: DhtNet) -> kad::Behaviour<DhtStore> {
     let mut k = kad::Config::new(net.protocol());
     let hours = |h: u64| Duration::from_secs(h * 3600);
     k.set_replication_factor(NonZeroUsize::new(cfg.k).unwrap_or(kad::K_VALUE))
@@ -157,7 +174,8 @@ pub(crate) fn build(cfg: &DhtConfig, local: PeerId, net: DhtNet) -> kad::Behavio
         .set_max_packet_size(cfg.max_packet_size)
         .set_record_ttl(Some(hours(48)))
         .set_provider_record_ttl(Some(hours(48)))
-        .set_provider_publication_interval(Some(hours(22)))
+        // The node's provider module re-announces (sweeping the keyspace), not kad.
+        .set_provider_publication_interval(None)
         // Kubo neither re-puts others' records nor caches them along the lookup path.
         .set_replication_interval(None)
         .set_publication_interval(None)
@@ -168,15 +186,18 @@ pub(crate) fn build(cfg: &DhtConfig, local: PeerId, net: DhtNet) -> kad::Behavio
         // We decide who enters the table (by address scope) and what strangers store.
         .set_kbucket_inserts(BucketInserts::Manual)
         .set_record_filtering(StoreInserts::FilterBoth);
-    let store = MemoryStore::with_config(
-        local,
-        MemoryStoreConfig {
-            max_records: cfg.max_records,
-            max_value_bytes: 64 << 10,
-            max_providers_per_key: cfg.k,
-            max_provided_keys: cfg.max_provider_keys,
-        },
-    );
+    let ds = match &cfg.storage {
+        Some(s) => s.0.clone(),
+        // No repo (tests, throwaway nodes): the same store, in memory.
+        None => Arc::new(rubo_repo::MemDatastore::new()),
+    };
+    let limits = StoreLimits {
+        max_records: cfg.max_records,
+        max_value_bytes: 64 << 10,
+        max_providers_per_key: cfg.k,
+        max_provider_records: cfg.max_provider_records,
+    };
+    let store = DhtStore::open(ds, &format!("/dht/{}/", net.name()), local, limits);
     let mut b = kad::Behaviour::with_config(local, store, k);
     b.set_mode(Some(match (net, cfg.mode) {
         (_, DhtMode::Client) => Mode::Client,
@@ -210,6 +231,9 @@ pub struct DhtStats {
     pub value_records_accepted: u64,
     pub value_records_refused: u64,
     pub rate_limited: u64,
+    /// Lookups (queries) this node ran, and the requests they sent.
+    pub queries: u64,
+    pub query_requests: u64,
 }
 
 /// A peer found by a lookup, with the addresses the answer carried.
@@ -233,9 +257,10 @@ pub(crate) enum DhtCommand {
         key: Vec<u8>,
         reply: oneshot::Sender<Result<usize, NetError>>,
     },
-    /// The k closest peers to a key, by lookup.
+    /// The k closest peers to a key, by lookup (on one table, or both).
     Closest {
         key: Vec<u8>,
+        only: Option<DhtNet>,
         reply: oneshot::Sender<Result<Vec<DhtPeer>, NetError>>,
     },
     Stats(oneshot::Sender<DhtStats>),
@@ -274,11 +299,15 @@ pub(crate) struct Dht {
     rates: HashMap<PeerId, Rate>,
     counters: DhtStats,
     last_refresh: Instant,
+    last_expire: Instant,
 }
 
 /// How often routing tables with peers are refreshed (kad's default; Kubo refreshes each bucket
 /// every 10 min, which a whole-table bootstrap every 5 min covers).
 pub(crate) const REFRESH_EVERY: Duration = Duration::from_secs(300);
+
+/// How often expired records are deleted from the store (Kubo's provider GC: hourly).
+const EXPIRE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Requests in flight at once; more are refused with `Busy` rather than queued without bound.
 const MAX_OPS: usize = 1024;
@@ -293,6 +322,7 @@ impl Dht {
             rates: HashMap::new(),
             counters: DhtStats::default(),
             last_refresh: Instant::now(),
+            last_expire: Instant::now(),
         }
     }
 
@@ -470,6 +500,21 @@ impl Dht {
         true
     }
 
+    /// A lookup ended having sent `requests` messages.
+    pub(crate) fn query_done(&mut self, requests: u32) {
+        self.counters.queries += 1;
+        self.counters.query_requests += u64::from(requests);
+    }
+
+    /// Whether the hourly removal of expired records is due (and marks it done).
+    pub(crate) fn expire_due(&mut self) -> bool {
+        if self.last_expire.elapsed() < EXPIRE_EVERY {
+            return false;
+        }
+        self.last_expire = Instant::now();
+        true
+    }
+
     /// Whether `peer` may store one more record with us this minute.
     fn allow_put(&mut self, peer: PeerId) -> bool {
         if self.rates.len() > 65_536 && !self.rates.contains_key(&peer) {
@@ -492,7 +537,7 @@ impl Dht {
     }
 
     /// An inbound request kad handed us to decide on (record filtering is on).
-    pub(crate) fn on_inbound(&mut self, net: DhtNet, kad: &mut kad::Behaviour<MemoryStore>, req: kad::InboundRequest) {
+    pub(crate) fn on_inbound(&mut self, net: DhtNet, kad: &mut kad::Behaviour<DhtStore>, req: kad::InboundRequest) {
         self.counters.inbound_requests += 1;
         tracing::debug!(dht = net.name(), ?req, "dht: inbound request");
         match req {

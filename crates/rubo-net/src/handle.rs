@@ -9,7 +9,7 @@ use rand::RngCore as _;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::PeerAddrs;
-use crate::dht::{DhtCommand, DhtPeer, DhtStats};
+use crate::dht::{DhtCommand, DhtNet, DhtPeer, DhtStats};
 use crate::error::NetError;
 use crate::types::{BandwidthStats, DisconnectTarget, IdentifyInfo, NetEvent, PeerInfo, PeeringStatus, ResourceStats};
 
@@ -225,7 +225,54 @@ impl NetHandle {
 
     /// The closest peers to `key` the DHT can find (`dht query`).
     pub async fn dht_closest_peers(&self, key: Vec<u8>) -> Result<Vec<DhtPeer>, NetError> {
-        self.dht_call("DHT query", |reply| DhtCommand::Closest { key, reply }).await
+        self.dht_call("DHT query", |reply| DhtCommand::Closest { key, only: None, reply }).await
+    }
+
+    /// The closest peers to `key` in one table only (the sweeping provider sends each table's
+    /// peers records on that table's protocol).
+    pub async fn dht_closest_peers_on(&self, net: DhtNet, key: Vec<u8>) -> Result<Vec<DhtPeer>, NetError> {
+        self.dht_call("DHT query", |reply| DhtCommand::Closest { key, only: Some(net), reply }).await
+    }
+
+    /// Opens a stream of `net`'s protocol to `peer` for ADD_PROVIDER messages naming this node
+    /// (at `addrs`) as provider, one per key pushed: how a sweeping provider hands a region's
+    /// peers all their keys without a lookup per key. Dials `peer_addrs` first if not connected.
+    pub async fn dht_provider_sink(
+        &self,
+        net: DhtNet,
+        peer: PeerId,
+        peer_addrs: &[Multiaddr],
+        addrs: Vec<Multiaddr>,
+    ) -> Result<ProviderSink, NetError> {
+        if !self.peers().await?.iter().any(|p| p.peer == peer) {
+            let mut last = NetError::Dht(format!("no address to reach {peer}"));
+            let mut ok = false;
+            for a in peer_addrs {
+                match self.connect(a.clone().with(libp2p::multiaddr::Protocol::P2p(peer))).await {
+                    Ok(_) => {
+                        ok = true;
+                        break;
+                    }
+                    Err(e) => last = e,
+                }
+            }
+            if !ok {
+                return Err(last);
+            }
+        }
+        let stream = self
+            .stream_control()
+            .open_stream(peer, net.protocol())
+            .await
+            .map_err(|e| NetError::Dht(format!("cannot open a DHT stream to {peer}: {e}")))?;
+        Ok(ProviderSink {
+            peer,
+            stream,
+            buf: Vec::with_capacity(SINK_BUF + 512),
+            me: self.local_peer_id(),
+            addrs,
+            sent: 0,
+        })
     }
 
     /// Where `peer` can be reached: our own knowledge if connected, else a DHT lookup.
@@ -317,5 +364,45 @@ impl PingSession {
             out.push(r?);
         }
         Ok(out)
+    }
+}
+
+/// Bytes gathered before a write to a [`ProviderSink`]'s stream.
+const SINK_BUF: usize = 32 << 10;
+
+/// ADD_PROVIDER messages to one peer on one stream, see [`NetHandle::dht_provider_sink`].
+pub struct ProviderSink {
+    peer: PeerId,
+    stream: Stream,
+    buf: Vec<u8>,
+    me: PeerId,
+    addrs: Vec<Multiaddr>,
+    sent: usize,
+}
+
+impl ProviderSink {
+    /// Queues the message for `key` (multihash bytes), writing when enough are gathered.
+    pub async fn push(&mut self, key: &[u8]) -> Result<(), NetError> {
+        crate::kadwire::add_provider(key, &self.me, &self.addrs, &mut self.buf);
+        self.sent += 1;
+        if self.buf.len() >= SINK_BUF {
+            self.write().await?;
+        }
+        Ok(())
+    }
+
+    async fn write(&mut self) -> Result<(), NetError> {
+        let peer = self.peer;
+        self.stream.write_all(&self.buf).await.map_err(|e| NetError::Dht(format!("DHT stream to {peer}: {e}")))?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Writes what is left and closes the stream; how many messages were sent.
+    pub async fn finish(mut self) -> Result<usize, NetError> {
+        self.write().await?;
+        let peer = self.peer;
+        self.stream.close().await.map_err(|e| NetError::Dht(format!("DHT stream to {peer}: {e}")))?;
+        Ok(self.sent)
     }
 }

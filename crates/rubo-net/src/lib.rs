@@ -54,8 +54,10 @@ mod filter;
 mod guard;
 mod handle;
 mod inbound;
+mod kadwire;
 mod peering;
 mod ping;
+mod store;
 mod transport;
 mod types;
 
@@ -64,10 +66,10 @@ pub use config::{
     Backoff, ConnMgrConfig, ConnMgrType, LimitsConfig, NetConfig, PeerAddrs, PeeringPeerConfig, SecurityProtocol,
     default_agent_version,
 };
-pub use dht::{DhtConfig, DhtMode, DhtNet, DhtPeer, DhtStats, DhtTableStats, LAN_PROTOCOL, WAN_PROTOCOL};
+pub use dht::{DhtConfig, DhtMode, DhtNet, DhtPeer, DhtStats, DhtStorage, DhtTableStats, LAN_PROTOCOL, WAN_PROTOCOL};
 pub use error::{ConfigError, NetError};
 pub use filter::IpCidr;
-pub use handle::{NetHandle, PING_PROTOCOL, PingSession};
+pub use handle::{NetHandle, PING_PROTOCOL, PingSession, ProviderSink};
 pub use inbound::Incoming;
 pub use types::{
     BandwidthStats, ConnectionInfo, Direction, DisconnectTarget, IdentifyInfo, NetEvent, PeerInfo, PeeringStatus,

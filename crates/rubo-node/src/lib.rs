@@ -20,6 +20,7 @@ pub mod pins;
 pub mod provider;
 mod repo_api;
 pub mod routing;
+pub mod sweep;
 mod unixfs;
 pub mod writer;
 

@@ -96,6 +96,12 @@ pub trait Datastore: Send + Sync + 'static {
     /// consistent snapshot, until `f` breaks.
     fn scan(&self, prefix: &[u8], f: &mut Visitor<'_>) -> Result<(), DatastoreError>;
 
+    /// Like [`Datastore::scan`], starting at the first key not below `start` (a long scan resumed
+    /// from where it stopped, or a range of a sorted keyspace, without visiting what precedes).
+    fn scan_from(&self, prefix: &[u8], start: &[u8], f: &mut Visitor<'_>) -> Result<(), DatastoreError> {
+        self.scan(prefix, &mut |k, v| if k < start { ControlFlow::Continue(()) } else { f(k, v) })
+    }
+
     /// Bytes the store takes on disk.
     fn disk_usage(&self) -> Result<u64, DatastoreError>;
 }
@@ -306,10 +312,15 @@ impl Datastore for RedbDatastore {
     }
 
     fn scan(&self, prefix: &[u8], f: &mut Visitor<'_>) -> Result<(), DatastoreError> {
+        self.scan_from(prefix, prefix, f)
+    }
+
+    fn scan_from(&self, prefix: &[u8], start: &[u8], f: &mut Visitor<'_>) -> Result<(), DatastoreError> {
         let e = Self::err(&self.path);
         let tx = self.read_tx()?;
         let table = tx.open_table(KV).map_err(|x| e(x.to_string()))?;
-        for item in table.range(prefix..).map_err(|x| e(x.to_string()))? {
+        let from = if start > prefix { start } else { prefix };
+        for item in table.range(from..).map_err(|x| e(x.to_string()))? {
             let (k, v) = item.map_err(|x| e(x.to_string()))?;
             let k = k.value();
             if !k.starts_with(prefix) {
@@ -360,8 +371,13 @@ impl Datastore for MemDatastore {
     }
 
     fn scan(&self, prefix: &[u8], f: &mut Visitor<'_>) -> Result<(), DatastoreError> {
+        self.scan_from(prefix, prefix, f)
+    }
+
+    fn scan_from(&self, prefix: &[u8], start: &[u8], f: &mut Visitor<'_>) -> Result<(), DatastoreError> {
         let m = self.map.read().map_err(|_| DatastoreError::Poisoned)?;
-        for (k, v) in m.range(prefix.to_vec()..) {
+        let from = if start > prefix { start } else { prefix };
+        for (k, v) in m.range(from.to_vec()..) {
             if !k.starts_with(prefix) || f(k, v).is_break() {
                 break;
             }
@@ -400,6 +416,13 @@ mod tests {
         })
         .unwrap();
         assert_eq!(first, Some(b"/a".to_vec()));
+        let mut from = Vec::new();
+        ds.scan_from(b"/b/", b"/b/15", &mut |k, _| {
+            from.push(k.to_vec());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(from, vec![b"/b/2".to_vec()], "starts at the first key not below start, stays in the prefix");
         let mut b = Batch::new();
         b.delete(b"/a".to_vec()).put(b"/d".to_vec(), b"w".to_vec());
         ds.commit(b).unwrap();
