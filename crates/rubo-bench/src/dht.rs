@@ -13,7 +13,7 @@ use rubo_net::libp2p::multiaddr::Protocol;
 use rubo_net::libp2p::{Multiaddr, PeerId};
 use rubo_net::{DhtConfig, DhtMode, NetConfig, NetHandle};
 
-fn opt(args: &[String], name: &str, default: usize) -> Result<usize> {
+pub(crate) fn opt(args: &[String], name: &str, default: usize) -> Result<usize> {
     match args.iter().position(|a| a == name) {
         Some(i) => args.get(i + 1).context("missing value")?.parse().context(name.to_string()),
         None => Ok(default),
@@ -31,7 +31,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     rt.block_on(bench(nodes, keys, lookups))
 }
 
-fn config() -> NetConfig {
+pub(crate) fn config() -> NetConfig {
     NetConfig {
         listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
         quic: false,
@@ -54,7 +54,7 @@ async fn start() -> Result<(NetHandle, Multiaddr)> {
     Ok((net, addr))
 }
 
-async fn table_size(n: &NetHandle) -> usize {
+pub(crate) async fn table_size(n: &NetHandle) -> usize {
     n.dht_stats()
         .await
         .map(|s| s.tables.iter().map(|t| t.buckets.iter().map(|b| b.1.len()).sum::<usize>()).sum())
@@ -66,7 +66,7 @@ fn key(i: usize) -> Vec<u8> {
     rubo_types::hash::sha2_256(&(i as u64).to_le_bytes()).to_bytes()
 }
 
-fn peak_rss_kib() -> u64 {
+pub(crate) fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
@@ -74,7 +74,7 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn pct(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn pct(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }

@@ -10,6 +10,7 @@ use rubo_repo::flatfs::{FlatFs, Shard, SyncMode};
 use rubo_types::hash;
 
 mod dht;
+mod reprovide;
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -17,7 +18,10 @@ fn main() -> Result<()> {
         Some("flatfs") => flatfs(&args[1..]),
         Some("hash") => hash_file(&args[1..]),
         Some("dht") => dht::run(&args[1..]),
-        _ => bail!("usage: rubo-bench flatfs [--dir DIR] [--json] | hash FILE | dht [--nodes N] [--keys K]"),
+        Some("reprovide") => reprovide::run(&args[1..]),
+        _ => bail!(
+            "usage: rubo-bench flatfs [--dir DIR] [--json] | hash FILE | dht [--nodes N] [--keys K] | reprovide [--nodes N] [--keys K] [--naive K]"
+        ),
     }
 }
 

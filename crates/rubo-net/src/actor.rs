@@ -597,6 +597,8 @@ impl Actor {
                 DhtCommand::FindProviders { .. } => {}
                 DhtCommand::Provide { reply, .. } => OpKind::provide(reply).fail(e()),
                 DhtCommand::Closest { reply, .. } => OpKind::closest(reply).fail(e()),
+                DhtCommand::GetValue { reply, .. } => OpKind::get_value(reply, 1).fail(e()),
+                DhtCommand::PutValue { reply, .. } => OpKind::put_value(reply).fail(e()),
                 DhtCommand::Stats(r) => {
                     let _ = r.send(dht::DhtStats::default());
                 }
@@ -626,6 +628,20 @@ impl Actor {
                     }
                     self.kad_mut(net).map(|k| k.get_closest_peers(key.clone()))
                 });
+            }
+            DhtCommand::GetValue { key, limit, reply } => {
+                let key = kad::RecordKey::from(key);
+                dht.begin(OpKind::get_value(reply, limit), |net| self.kad_mut(net).map(|k| k.get_record(key.clone())));
+            }
+            DhtCommand::PutValue { key, value, reply } => {
+                if !dht::accepts_value(dht.cfg.validator.as_ref(), &key, &value) {
+                    let _ = reply.send(Err(NetError::Dht("record failed validation".into())));
+                } else {
+                    let rec = kad::Record::new(key, value);
+                    dht.begin(OpKind::put_value(reply), |net| {
+                        self.kad_mut(net).and_then(|k| k.put_record(rec.clone(), kad::Quorum::One).ok())
+                    });
+                }
             }
             DhtCommand::Stats(r) => {
                 let mut tables = Vec::new();
@@ -1200,10 +1216,20 @@ impl Actor {
     fn trim_connections(&mut self, now: Instant) {
         self.conn_mgr_runs += 1;
         let total: usize = self.peers.values().map(|p| p.conns.len()).sum();
+        // Peers in a DHT routing table are kept, as go-libp2p-kad-dht protects them: trimming
+        // them would empty the table the node routes with.
+        let mut in_tables: HashSet<PeerId> = HashSet::new();
+        for net in [DhtNet::Wan, DhtNet::Lan] {
+            if let Some(k) = self.kad_mut(net) {
+                for b in k.kbuckets() {
+                    in_tables.extend(b.iter().map(|e| *e.node.key.preimage()));
+                }
+            }
+        }
         let candidates: Vec<Candidate> = self
             .peers
             .iter()
-            .filter(|(peer, s)| !self.protected.contains_key(peer) && !s.conns.is_empty())
+            .filter(|(peer, s)| !self.protected.contains_key(peer) && !in_tables.contains(peer) && !s.conns.is_empty())
             .map(|(peer, s)| {
                 let stats = s.conns.values().filter_map(|c| c.stats.as_deref());
                 Candidate {

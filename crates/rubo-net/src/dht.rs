@@ -65,6 +65,8 @@ pub struct DhtConfig {
     pub max_provider_records: u64,
     /// Where records are kept (the repo's datastore); in memory when `None`.
     pub storage: Option<DhtStorage>,
+    /// Checks value records other than `/pk/`; without one, only `/pk/` records are taken.
+    pub validator: Option<DhtValidator>,
     /// ADD_PROVIDER and PUT_VALUE requests taken from one peer per minute; more are dropped.
     pub max_puts_per_peer_minute: u32,
 }
@@ -83,11 +85,38 @@ impl Default for DhtConfig {
             max_records: 16_384,
             max_provider_records: 1 << 24,
             storage: None,
+            validator: None,
             // A sweeping provider sends a peer all the keys of its region at once (Kubo's sweep
             // provider does too): allow bursts of 1,000 a second, refuse floods beyond.
             max_puts_per_peer_minute: 60_000,
         }
     }
+}
+
+/// Checks value records: what strangers store with us and what lookups bring back. `/pk/`
+/// records are checked here; the node supplies this for the rest (`/ipns/`, as Kubo).
+pub trait RecordValidator: Send + Sync + 'static {
+    /// Ok when `value` may be stored under `key`.
+    fn validate(&self, key: &[u8], value: &[u8]) -> Result<(), String>;
+    /// Which of two valid values of `key` is better (`Greater`: `a`).
+    fn select(&self, key: &[u8], a: &[u8], b: &[u8]) -> std::cmp::Ordering;
+}
+
+/// The node's [`RecordValidator`].
+#[derive(Clone)]
+pub struct DhtValidator(pub Arc<dyn RecordValidator>);
+
+impl std::fmt::Debug for DhtValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DhtValidator")
+    }
+}
+
+/// A value a lookup found, and who sent it (`None`: our own store).
+#[derive(Clone, Debug)]
+pub struct DhtValue {
+    pub from: Option<PeerId>,
+    pub value: Vec<u8>,
 }
 
 /// The datastore DHT records are kept in.
@@ -263,6 +292,18 @@ pub(crate) enum DhtCommand {
         only: Option<DhtNet>,
         reply: oneshot::Sender<Result<Vec<DhtPeer>, NetError>>,
     },
+    /// Values stored under a key (validated), up to `limit` of them.
+    GetValue {
+        key: Vec<u8>,
+        limit: usize,
+        reply: oneshot::Sender<Result<Vec<DhtValue>, NetError>>,
+    },
+    /// Stores a value here and with the closest peers; answers how many peers took it.
+    PutValue {
+        key: Vec<u8>,
+        value: Vec<u8>,
+        reply: oneshot::Sender<Result<usize, NetError>>,
+    },
     Stats(oneshot::Sender<DhtStats>),
     Bootstrap(oneshot::Sender<Result<(), NetError>>),
 }
@@ -271,6 +312,8 @@ pub(crate) enum OpKind {
     Providers { tx: mpsc::Sender<PeerId>, seen: HashSet<PeerId>, limit: usize, dial: bool },
     Provide { reply: Option<oneshot::Sender<Result<usize, NetError>>>, stored: usize, ok: bool },
     Closest { reply: Option<oneshot::Sender<Result<Vec<DhtPeer>, NetError>>>, peers: HashMap<PeerId, Vec<Multiaddr>> },
+    GetValue { reply: Option<oneshot::Sender<Result<Vec<DhtValue>, NetError>>>, found: Vec<DhtValue>, limit: usize },
+    PutValue { reply: Option<oneshot::Sender<Result<usize, NetError>>>, stored: usize, ok: bool },
 }
 
 /// One handle request, running as a query on each table.
@@ -373,6 +416,7 @@ impl Dht {
         let Some(&op_id) = self.by_query.get(&(net, id)) else { return Vec::new() };
         let mut follow = Vec::new();
         let mut done_early = false;
+        let validator = self.cfg.validator.clone();
         if let Some(op) = self.ops.get_mut(&op_id) {
             match (&mut op.kind, result) {
                 (
@@ -401,6 +445,28 @@ impl Dht {
                     *stored = (*stored).max(successes as usize);
                     if r.is_ok() && successes > 0 {
                         *ok = true;
+                    }
+                }
+                (
+                    OpKind::GetValue { found, limit, .. },
+                    QueryResult::GetRecord(Ok(kad::GetRecordOk::FoundRecord(r))),
+                ) => {
+                    let v = r.record.value;
+                    let key = r.record.key.as_ref();
+                    // What a peer sends is checked like what it stores: a bad value is dropped.
+                    if accepts_value(validator.as_ref(), key, &v) && !found.iter().any(|f| f.value == v) {
+                        found.push(DhtValue { from: r.peer, value: v });
+                    }
+                    if found.len() >= *limit {
+                        done_early = true;
+                    }
+                }
+                (OpKind::PutValue { stored, ok, .. }, QueryResult::PutRecord(r)) => {
+                    *stored = (*stored).max(successes as usize);
+                    match r {
+                        Ok(_) => *ok = true,
+                        Err(kad::PutRecordError::QuorumFailed { success, .. }) => *stored = success.len(),
+                        Err(_) => {}
                     }
                 }
                 (OpKind::Closest { peers, .. }, QueryResult::GetClosestPeers(r)) => {
@@ -453,6 +519,20 @@ impl Dht {
                     });
                 }
             }
+            OpKind::GetValue { reply, found, .. } => {
+                if let Some(r) = reply {
+                    let _ = r.send(if found.is_empty() { Err(NetError::Dht("not found".into())) } else { Ok(found) });
+                }
+            }
+            OpKind::PutValue { reply, stored, ok } => {
+                if let Some(r) = reply {
+                    let _ = r.send(if ok || stored > 0 {
+                        Ok(stored)
+                    } else {
+                        Err(NetError::Dht("failed to find any peer in table".into()))
+                    });
+                }
+            }
             OpKind::Closest { reply, peers } => {
                 if let Some(r) = reply {
                     let v: Vec<DhtPeer> = peers
@@ -477,6 +557,8 @@ impl Dht {
                 OpKind::Providers { tx, .. } => tx.is_closed(),
                 OpKind::Provide { reply, .. } => reply.as_ref().is_some_and(|r| r.is_closed()),
                 OpKind::Closest { reply, .. } => reply.as_ref().is_some_and(|r| r.is_closed()),
+                OpKind::GetValue { reply, .. } => reply.as_ref().is_some_and(|r| r.is_closed()),
+                OpKind::PutValue { reply, .. } => reply.as_ref().is_some_and(|r| r.is_closed()),
             })
             .map(|(id, _)| *id)
             .collect();
@@ -560,9 +642,16 @@ impl Dht {
                 }
             }
             kad::InboundRequest::PutRecord { source, record: Some(rec), .. } => {
-                // Kubo accepts only `/pk/` and `/ipns/` values; IPNS records need the IPNS
-                // validator (not in this crate yet), so only public keys are taken.
-                if !self.allow_put(source) || !valid_pk_record(&rec) {
+                // Kubo accepts only `/pk/` and `/ipns/` values, each checked by its validator.
+                if !self.allow_put(source) || !accepts_value(self.cfg.validator.as_ref(), rec.key.as_ref(), &rec.value)
+                {
+                    self.counters.value_records_refused += 1;
+                    return;
+                }
+                // A value older than the one held (a lower IPNS sequence) does not replace it.
+                if let (Some(v), Some(old)) = (&self.cfg.validator, kad.store_mut().get(&rec.key))
+                    && v.0.select(rec.key.as_ref(), &old.value, &rec.value) == std::cmp::Ordering::Greater
+                {
                     self.counters.value_records_refused += 1;
                     return;
                 }
@@ -578,6 +667,15 @@ impl Dht {
     pub(crate) fn stats(&self, tables: Vec<DhtTableStats>, provider_keys: usize, records: usize) -> DhtStats {
         DhtStats { tables, provider_keys, records, ..self.counters.clone() }
     }
+}
+
+/// Whether a value may be stored under `key`: `/pk/` records checked here, the rest by the
+/// node's validator (none: refused, as Kubo refuses namespaces it has no validator for).
+pub(crate) fn accepts_value(validator: Option<&DhtValidator>, key: &[u8], value: &[u8]) -> bool {
+    if key.starts_with(b"/pk/") {
+        return valid_pk_record(&kad::Record::new(key.to_vec(), value.to_vec()));
+    }
+    validator.is_some_and(|v| v.0.validate(key, value).is_ok())
 }
 
 /// `/pk/<peer id multihash>` → the protobuf public key of that peer.
@@ -615,7 +713,25 @@ impl OpKind {
                     let _ = r.send(Err(e));
                 }
             }
+            Self::GetValue { reply, .. } => {
+                if let Some(r) = reply {
+                    let _ = r.send(Err(e));
+                }
+            }
+            Self::PutValue { reply, .. } => {
+                if let Some(r) = reply {
+                    let _ = r.send(Err(e));
+                }
+            }
         }
+    }
+
+    pub(crate) fn get_value(reply: oneshot::Sender<Result<Vec<DhtValue>, NetError>>, limit: usize) -> Self {
+        Self::GetValue { reply: Some(reply), found: Vec::new(), limit: limit.clamp(1, 64) }
+    }
+
+    pub(crate) fn put_value(reply: oneshot::Sender<Result<usize, NetError>>) -> Self {
+        Self::PutValue { reply: Some(reply), stored: 0, ok: false }
     }
 }
 

@@ -9,7 +9,7 @@ use rand::RngCore as _;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::PeerAddrs;
-use crate::dht::{DhtCommand, DhtNet, DhtPeer, DhtStats};
+use crate::dht::{DhtCommand, DhtNet, DhtPeer, DhtStats, DhtValue};
 use crate::error::NetError;
 use crate::types::{BandwidthStats, DisconnectTarget, IdentifyInfo, NetEvent, PeerInfo, PeeringStatus, ResourceStats};
 
@@ -288,6 +288,18 @@ impl NetHandle {
             Some(p) if !p.addrs.is_empty() => Ok(p.addrs),
             _ => Err(NetError::Dht("not found".into())),
         }
+    }
+
+    /// Values stored under `key` in the DHT (checked by the validator; ours first when we hold
+    /// one), at most `limit` distinct ones (Kubo asks for 16).
+    pub async fn dht_get_value(&self, key: Vec<u8>, limit: usize) -> Result<Vec<DhtValue>, NetError> {
+        self.dht_call("DHT get", |reply| DhtCommand::GetValue { key, limit, reply }).await
+    }
+
+    /// Stores `value` under `key` here and with the closest peers (`routing put`); how many peers
+    /// took it. Refused unless the validator accepts it.
+    pub async fn dht_put_value(&self, key: Vec<u8>, value: Vec<u8>) -> Result<usize, NetError> {
+        self.dht_call("DHT put", |reply| DhtCommand::PutValue { key, value, reply }).await
     }
 
     pub async fn dht_stats(&self) -> Result<DhtStats, NetError> {

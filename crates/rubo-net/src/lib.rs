@@ -66,7 +66,10 @@ pub use config::{
     Backoff, ConnMgrConfig, ConnMgrType, LimitsConfig, NetConfig, PeerAddrs, PeeringPeerConfig, SecurityProtocol,
     default_agent_version,
 };
-pub use dht::{DhtConfig, DhtMode, DhtNet, DhtPeer, DhtStats, DhtStorage, DhtTableStats, LAN_PROTOCOL, WAN_PROTOCOL};
+pub use dht::{
+    DhtConfig, DhtMode, DhtNet, DhtPeer, DhtStats, DhtStorage, DhtTableStats, DhtValidator, DhtValue, LAN_PROTOCOL,
+    RecordValidator, WAN_PROTOCOL,
+};
 pub use error::{ConfigError, NetError};
 pub use filter::IpCidr;
 pub use handle::{NetHandle, PING_PROTOCOL, PingSession, ProviderSink};

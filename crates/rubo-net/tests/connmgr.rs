@@ -127,3 +127,34 @@ async fn protect_api_shields_a_peer_and_type_none_never_trims() {
         node.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_in_the_dht_routing_table_are_not_trimmed() {
+    use rubo_net::{DhtConfig, DhtMode};
+    let dht = || {
+        Some(DhtConfig { wan: false, lan: true, mode: DhtMode::Server, loopback_on_lan: true, ..DhtConfig::default() })
+    };
+    let cfg = NetConfig { conn_mgr: conn_mgr(1, 1, Duration::ZERO), dht: dht(), ..config() };
+    let z = start(cfg, Keypair::generate_ed25519()).await;
+    let server = start(NetConfig { dht: dht(), ..config() }, Keypair::generate_ed25519()).await;
+    // Alone it is under HighWater; once identify put it in the table, it stays.
+    server.handle.connect(z.tcp().await).await.expect("connect");
+    wait_for("the server in z's routing table", || async {
+        let s = z.handle.dht_stats().await.ok()?;
+        s.tables.iter().any(|t| t.buckets.iter().any(|(_, p)| p.contains(&server.id()))).then_some(())
+    })
+    .await;
+    let others = start_many(2).await;
+    for o in &others {
+        o.handle.connect(z.tcp().await).await.expect("connect");
+    }
+    let left = wait_for("trim", || async {
+        let p = peer_ids(&z.handle).await;
+        (p.len() == 1).then_some(p)
+    })
+    .await;
+    assert_eq!(left, vec![server.id()], "the routing-table peer is kept, the others trimmed");
+    for node in others.into_iter().chain([z, server]) {
+        node.stop().await;
+    }
+}

@@ -268,3 +268,39 @@ async fn hostile_dht_peers_are_refused_counted_and_the_node_keeps_serving() {
         n.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_records_outlive_a_restart_of_the_node_holding_them() {
+    // The hub's records live in its datastore (the repo's, in a daemon): a new hub process with
+    // the same key and datastore still answers for them.
+    let ds: std::sync::Arc<dyn rubo_repo::Datastore> = std::sync::Arc::new(rubo_repo::MemDatastore::new());
+    let hub_key = Keypair::generate_ed25519();
+    let with_store = || {
+        let mut c = dht_config(DhtMode::Server, 6_000);
+        if let Some(d) = c.dht.as_mut() {
+            d.storage = Some(rubo_net::DhtStorage(ds.clone()));
+        }
+        c
+    };
+    let hub = start(with_store(), hub_key.clone()).await;
+    let provider = node(DhtMode::Client).await;
+    provider.handle.connect(hub.tcp().await).await.expect("connect");
+    in_table(&provider, hub.id()).await;
+    assert!(provider.handle.dht_provide(key(5)).await.expect("provide") >= 1);
+    wait_for("the hub to hold the record", || async {
+        let s = hub.handle.dht_stats().await.ok()?;
+        (s.provider_keys >= 1).then_some(())
+    })
+    .await;
+    hub.stop().await;
+
+    let hub = start(with_store(), hub_key).await;
+    let seeker = node(DhtMode::Server).await;
+    seeker.handle.connect(hub.tcp().await).await.expect("connect");
+    in_table(&seeker, hub.id()).await;
+    let mut rx = seeker.handle.dht_find_providers(key(5), 20, false).await.expect("lookup");
+    assert_eq!(rx.recv().await, Some(provider.id()), "the restarted hub still knows the provider");
+    for n in [seeker, provider, hub] {
+        n.stop().await;
+    }
+}

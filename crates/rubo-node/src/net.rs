@@ -154,8 +154,14 @@ impl Node {
     }
 
     /// Starts the network with the repo's identity; returns once it listens.
-    pub async fn go_online(&self, cfg: NetConfig) -> Result<NetHandle, NodeError> {
+    pub async fn go_online(&self, mut cfg: NetConfig) -> Result<NetHandle, NodeError> {
         let key = self.repo().identity().keypair().clone();
+        if let Some(d) = cfg.dht.as_mut()
+            && d.storage.is_none()
+        {
+            // What the DHT holds for others outlives a restart, as in Kubo.
+            d.storage = Some(rubo_net::DhtStorage(self.repo().datastore()?));
+        }
         let (handle, task) =
             rubo_net::start(cfg, key).await.map_err(|e| NodeError::Internal(format!("network: {e}")))?;
         self.inner.net.set(handle.clone()).map_err(|_| NodeError::Internal("the node is already online".into()))?;

@@ -106,6 +106,10 @@ pub trait Datastore: Send + Sync + 'static {
     fn disk_usage(&self) -> Result<u64, DatastoreError>;
 }
 
+/// redb's page cache. Its default (1 GiB) would let the pins, MFS root, DHT records and the
+/// provider keystore grow a daemon's memory by as much; the OS page cache serves the rest.
+const CACHE: usize = 64 << 20;
+
 const KV: TableDefinition<&[u8], &[u8]> = TableDefinition::new("kv-v1");
 
 enum Db {
@@ -141,7 +145,7 @@ impl RedbDatastore {
     /// missing and there is room for it.
     pub fn open(path: &Path) -> Result<Self, DatastoreError> {
         let e = Self::err(path);
-        let db = redb::Database::create(path).map_err(|x| e(x.to_string()))?;
+        let db = redb::Database::builder().set_cache_size(CACHE).create(path).map_err(|x| e(x.to_string()))?;
         // Make sure the table exists so readers never see "table missing".
         let has_table = {
             let tx = db.begin_read().map_err(|x| e(x.to_string()))?;
@@ -172,7 +176,7 @@ impl RedbDatastore {
         let recovering = |x: redb::Error| e(format!("recovering after a crash: {x}"));
         let mut attempts = 0;
         loop {
-            match redb::ReadOnlyDatabase::open(path) {
+            match redb::Database::builder().set_cache_size(CACHE).open_read_only(path) {
                 Ok(db) => return Ok(Self { path: path.to_path_buf(), db: RwLock::new(Db::ReadOnly(db)) }),
                 Err(redb::DatabaseError::RepairAborted) if attempts < 100 => {
                     attempts += 1;
@@ -235,7 +239,9 @@ impl RedbDatastore {
         let e = Self::err(&self.path);
         let mut guard = self.db.write().map_err(|_| DatastoreError::Poisoned)?;
         *guard = Db::Closed;
-        *guard = Db::ReadWrite(redb::Database::open(&self.path).map_err(|x| e(x.to_string()))?);
+        *guard = Db::ReadWrite(
+            redb::Database::builder().set_cache_size(CACHE).open(&self.path).map_err(|x| e(x.to_string()))?,
+        );
         Ok(())
     }
 }
