@@ -51,7 +51,7 @@ pub mod engine;
 pub mod seeds;
 pub mod targets;
 
-pub use targets::{bitswap, commands, dag, gateway, http, mfs, repo, routing, types, unixfs};
+pub use targets::{bitswap, commands, dag, gateway, http, ipns, mfs, repo, routing, types, unixfs};
 
 /// A fuzz target: bytes in, panics out.
 pub type Target = fn(&[u8]);
@@ -102,6 +102,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("gateway_host", gateway::host),
     ("bitswap_message", bitswap::message),
     ("routing_providers", routing::providers),
+    ("ipns_record", ipns::record),
+    ("ipns_name", ipns::name),
 ];
 
 /// The target called `name`.
@@ -119,7 +121,8 @@ pub fn cost(name: &str) -> u64 {
         "commands_argv" => 20,
         "mfs_hostile_file" => 8,
         "repo_config" | "unixfs_dir" | "unixfs_file" | "dag_car" | "dag_path" => 4,
-        "repo_identity" | "unixfs_chunker_spec" => 2,
+        // Signature checks: up to four validations per input.
+        "repo_identity" | "unixfs_chunker_spec" | "ipns_record" => 2,
         _ => 1,
     }
 }

@@ -584,6 +584,8 @@ pub fn generated(target: &str) -> Vec<Vec<u8>> {
             v
         }
         "bitswap_message" => bitswap_seeds(&cids),
+        "ipns_record" => ipns_record_seeds(),
+        "ipns_name" => ipns_name_seeds(),
         "routing_providers" => text(&[
             r#"{"Providers":[{"Schema":"peer","ID":"12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN","Addrs":["/ip4/127.0.0.1/tcp/4001"],"Protocols":["transport-bitswap"]}]}"#,
             "{\"Schema\":\"peer\",\"ID\":\"QmQoHKJZtPxGc1nHbWpHK1XVWihCEyRp4XiiUjqgs6yTsb\"}\n{\"Schema\":\"other\"}\n",
@@ -692,6 +694,126 @@ pub fn generated(target: &str) -> Vec<Vec<u8>> {
         ]),
         _ => Vec::new(),
     }
+}
+
+/// IPNS records signed by the fixed name's key (V1+V2, V2-only, embedded
+/// key, an expired one, the legacy variants validation refuses), records of
+/// other key types behind a `name\n` line, and extensible data.
+fn ipns_record_seeds() -> Vec<Vec<u8>> {
+    use libp2p_identity::{Keypair, ecdsa, secp256k1};
+    use rubo_ipns::{CreateOptions, EmbedPublicKey, IpnsEntry, Record, RecordData, signature_v2_payload};
+    use std::time::Duration;
+
+    let Some(fixed) = crate::ipns::fixed_key() else { return Vec::new() };
+    let now = crate::ipns::now();
+    let year = Duration::from_secs(365 * 86_400);
+    let make = |k: &Keypair, value: &[u8], seq: u64, eol, opts| {
+        Record::create(k, value, seq, eol, Duration::from_secs(300), opts).ok().map(Record::into_bytes)
+    };
+    let v2_only = CreateOptions { v1_compatible: false, ..Default::default() };
+    let embed = CreateOptions { embed_public_key: EmbedPublicKey::Always, ..Default::default() };
+    let mut v: Vec<Vec<u8>> = [
+        make(&fixed, b"/ipfs/bafkqaaa", 1, now + year, CreateOptions::default()),
+        make(&fixed, b"/ipns/example.com/a/../b/", 2, now + year, v2_only),
+        make(&fixed, b"", 3, now + year, embed),
+        make(&fixed, &[0x01, 0x55, 0x00, 0x00], 4, now + year, CreateOptions::default()),
+        make(
+            &fixed,
+            b"/ipfs/QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn/x",
+            u64::MAX,
+            now - year,
+            CreateOptions::default(),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    // The legacy shapes: V1 only, data without a signature, V1 fields that
+    // disagree, data that is not canonical (keys out of order).
+    if let Some(first) = v.first().and_then(|b| <IpnsEntry as prost::Message>::decode(b.as_slice()).ok()) {
+        let mut e = first.clone();
+        e.signature_v2 = None;
+        e.data = None;
+        v.push(prost::Message::encode_to_vec(&e));
+        let mut e = first.clone();
+        e.sequence = Some(9);
+        v.push(prost::Message::encode_to_vec(&e));
+        let value = b"/ipfs/bafkqaaa";
+        let d = RecordData {
+            value: value.to_vec(),
+            validity: b"2123-08-14T12:17:03.694052Z".to_vec(),
+            validity_type: 0,
+            sequence: 1,
+            ttl: 0,
+        }
+        .encode();
+        // Swap the first two entries, `TTL: 0` (5 bytes) and `Value` (key,
+        // short bytes head, the value): an order DAG-CBOR does not allow.
+        let value_end = 6 + 6 + 1 + value.len();
+        let mut swapped = vec![d[0]];
+        swapped.extend_from_slice(&d[6..value_end]);
+        swapped.extend_from_slice(&d[1..6]);
+        swapped.extend_from_slice(&d[value_end..]);
+        for cbor in [d, swapped] {
+            let sig = fixed.sign(&signature_v2_payload(&cbor)).ok();
+            v.push(prost::Message::encode_to_vec(&IpnsEntry {
+                signature_v2: sig,
+                data: Some(cbor),
+                ..Default::default()
+            }));
+        }
+    }
+    let others: Vec<Keypair> = [
+        secp256k1::SecretKey::try_from_bytes([2u8; 32]).ok().map(|k| secp256k1::Keypair::from(k).into()),
+        ecdsa::SecretKey::try_from_bytes([3u8; 32]).ok().map(|k| ecdsa::Keypair::from(k).into()),
+        Keypair::ed25519_from_bytes([4u8; 32]).ok(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for k in &others {
+        let name = rubo_ipns::Name::from_public_key(&k.public());
+        if let Some(rec) = make(k, b"/ipfs/bafkqaaa", 7, now + year, CreateOptions::default()) {
+            let mut text = format!("{name}\n").into_bytes();
+            text.extend_from_slice(&rec);
+            v.push(text);
+            let mut key = name.routing_key();
+            key.push(b'\n');
+            key.extend_from_slice(&rec);
+            v.push(key);
+        }
+    }
+    v
+}
+
+/// Names in every form, timestamps, content paths, routing keys.
+fn ipns_name_seeds() -> Vec<Vec<u8>> {
+    let mut v = text(&[
+        "k51qzi5uqu5dk3v4rmjber23h16xnr23bsggmqqil9z2gduiis5se8dht36dam",
+        "/ipns/12D3KooWLQzUv2FHWGVPXTXSZpdHs7oHbXub2G5WC8Tx4NQhyd2d",
+        "QmVujd5Vb7moysJj8itnGufN7MEtPRCNHkKpNuA4onsRa3",
+        "k2k4r8m7xvggw5pxxk3abrkwyer625hg01hfyggrai7lk1m63fuihi7w",
+        "bafzaajaiaejca4syrpdu6gdx4wsdnokxkprgzxf4wrstuc34gxw5k5jrag2so5gk",
+        "16Uiu2HAmUymv6JpFwNZppdKUMxGJuHsTeicXgHGKbBasu4Ruj3K1",
+        "K51QZI5UQU5DK3V4RMJBER23H16XNR23BSGGMQQIL9Z2GDUIIS5SE8DHT36DAM",
+        "k50rm9yjlt0jey4fqg6wafvqprktgbkpgkqdg27tpqje6iimzxewnhvtin9hhq",
+        "2123-08-14T12:17:03.694052Z",
+        "1970-01-01T00:00:00.000000001Z",
+        "0000-01-01T00:30:00+01:00",
+        "9999-12-31T23:59:59.9999999999-23:59",
+        "2024-02-29T00:00:00Z",
+        "/ipfs/bafkqaaa/a/../b/",
+        "/ipns/example.com",
+        "/ipld/QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn",
+    ]);
+    if let Some(k) = crate::ipns::fixed_key() {
+        let n = rubo_ipns::Name::from_public_key(&k.public());
+        v.push(n.routing_key());
+        v.push(n.peer_id().to_base58().into_bytes());
+        v.push(n.to_cid().to_bytes());
+    }
+    v.push(vec![0x01, 0x55, 0x00, 0x00]);
+    v
 }
 
 /// Bitswap messages of every dialect, framed and bare, and several frames in a row.
@@ -901,6 +1023,41 @@ pub fn dictionary(target: &str) -> &'static [&'static [u8]] {
         ],
         "http_maddr" => &[b"/ip4/", b"/ip6/", b"/dns4/", b"/tcp/", b"/http", b"http://", b"[::1]", b":", b"65535"],
         "http_auth" => &[b"basic:", b"bearer:", b"Basic ", b"Bearer ", b"\0", b":", b"/api/v0/"],
+        "ipns_record" => &[
+            &[0x0a],
+            &[0x12],
+            &[0x18, 0x00],
+            &[0x22],
+            &[0x28],
+            &[0x30],
+            &[0x3a],
+            &[0x42, 0x40],
+            &[0x4a],
+            b"\x63TTL",
+            b"\x65Value",
+            b"\x68Sequence",
+            b"\x68Validity",
+            b"\x6cValidityType",
+            &[0x1b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            b"/ipfs/",
+            b"/ipns/",
+            b"2123-08-14T12:17:03.694052Z",
+            b"\n",
+        ],
+        "ipns_name" => &[
+            b"/ipns/",
+            b"k51qzi5uqu5d",
+            b"12D3KooW",
+            b"Qm",
+            b"bafz",
+            b"f0172",
+            b"T",
+            b"Z",
+            b"+01:00",
+            b".",
+            b"..",
+            b"/",
+        ],
         _ => &[],
     }
 }

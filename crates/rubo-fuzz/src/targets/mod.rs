@@ -5,6 +5,7 @@ pub mod commands;
 pub mod dag;
 pub mod gateway;
 pub mod http;
+pub mod ipns;
 pub mod mfs;
 pub mod repo;
 pub mod routing;
