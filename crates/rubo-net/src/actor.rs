@@ -634,8 +634,21 @@ impl Actor {
                 dht.begin(OpKind::get_value(reply, limit), |net| self.kad_mut(net).map(|k| k.get_record(key.clone())));
             }
             DhtCommand::PutValue { key, value, reply } => {
+                let rkey = kad::RecordKey::from(key.clone());
+                let newer_held = dht.cfg.validator.clone().is_some_and(|v| {
+                    dht.nets().into_iter().any(|net| {
+                        self.kad_mut(net)
+                            .and_then(|k| {
+                                libp2p::kad::store::RecordStore::get(k.store_mut(), &rkey).map(|r| r.value.clone())
+                            })
+                            .is_some_and(|held| v.0.select(&key, &held, &value) == std::cmp::Ordering::Greater)
+                    })
+                });
                 if !dht::accepts_value(dht.cfg.validator.as_ref(), &key, &value) {
                     let _ = reply.send(Err(NetError::Dht("record failed validation".into())));
+                } else if newer_held {
+                    // Kubo's words for the same refusal.
+                    let _ = reply.send(Err(NetError::Dht("can't replace a newer value with an older value".into())));
                 } else {
                     let rec = kad::Record::new(key, value);
                     dht.begin(OpKind::put_value(reply), |net| {

@@ -18,6 +18,7 @@ pub mod net;
 pub mod path;
 pub mod pins;
 pub mod provider;
+pub mod records;
 mod repo_api;
 pub mod routing;
 pub mod sweep;

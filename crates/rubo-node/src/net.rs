@@ -162,6 +162,11 @@ impl Node {
             // What the DHT holds for others outlives a restart, as in Kubo.
             d.storage = Some(rubo_net::DhtStorage(self.repo().datastore()?));
         }
+        if let Some(d) = cfg.dht.as_mut()
+            && d.validator.is_none()
+        {
+            d.validator = Some(rubo_net::DhtValidator(std::sync::Arc::new(crate::records::NodeValidator)));
+        }
         let (handle, task) =
             rubo_net::start(cfg, key).await.map_err(|e| NodeError::Internal(format!("network: {e}")))?;
         self.inner.net.set(handle.clone()).map_err(|_| NodeError::Internal("the node is already online".into()))?;
