@@ -11,6 +11,11 @@
 //! flight. A node's changes are serialized by its own lock; the repo lock
 //! serializes processes.
 //!
+//! Under `Provide.Strategy` `mfs`, a change is queued for announcement once
+//! its root is stored: the new root, the directories written and the entries
+//! (files, subdirectories) written under them, as Kubo's MFS provides the
+//! nodes it writes.
+//!
 //! Kubo's `--flush=false` defers the root update in a daemon; every rubo
 //! command is its own process, which (like an offline Kubo command) persists
 //! the root when it is done, so the flag changes nothing here.
@@ -56,17 +61,60 @@ const READ_CHUNK: usize = 256 * 1024;
 pub struct NodeStore {
     bs: Arc<dyn Blockstore>,
     scratch: Option<Arc<Mutex<HashMap<Cid, Block>>>>,
+    /// What was written, when a change is to be announced (`Provide.Strategy` `mfs`).
+    written: Option<Arc<Mutex<Written>>>,
 }
 
 impl NodeStore {
     /// Writes go to the block store, durably.
     pub fn new(bs: Arc<dyn Blockstore>) -> Self {
-        Self { bs, scratch: None }
+        Self { bs, scratch: None, written: None }
     }
 
     /// Writes stay in memory (for commands that only read).
     pub fn reading(bs: Arc<dyn Blockstore>) -> Self {
-        Self { bs, scratch: Some(Arc::default()) }
+        Self { bs, scratch: Some(Arc::default()), written: None }
+    }
+}
+
+/// What one MFS change wrote, for the `mfs` strategy: Kubo's MFS provides each directory and
+/// file node it writes, not the chunks under files. Written directories (and HAMT shards) are
+/// kept with their links; a written block one of them links to is an entry that changed (a
+/// file's root, a subdirectory).
+#[derive(Default)]
+struct Written {
+    blocks: std::collections::HashSet<rubo_types::Multihash>,
+    dirs: Vec<(Cid, Vec<Cid>)>,
+}
+
+impl Written {
+    fn record(&mut self, blocks: &[Block]) {
+        for b in blocks {
+            self.blocks.insert(*b.cid().hash());
+            if b.cid().codec() != rubo_types::codec::DAG_PB {
+                continue;
+            }
+            let Ok(node) = rubo_dag::codec::dagpb::decode_raw(b.data()) else { continue };
+            let dir = node
+                .data
+                .as_ref()
+                .and_then(|d| Data::decode(d).ok())
+                .is_some_and(|d| matches!(d.kind, DataType::Directory | DataType::HamtShard));
+            if dir {
+                self.dirs.push((*b.cid(), node.links.iter().map(|l| l.cid).collect()));
+            }
+        }
+    }
+
+    /// The new root, the directories written and the written entries they link to, each once.
+    fn announced(&self, root: &Cid) -> Vec<rubo_types::Multihash> {
+        let mut out = std::collections::HashSet::new();
+        out.insert(*root.hash());
+        for (dir, links) in &self.dirs {
+            out.insert(*dir.hash());
+            out.extend(links.iter().map(|l| *l.hash()).filter(|h| self.blocks.contains(h)));
+        }
+        out.into_iter().collect()
     }
 }
 
@@ -94,7 +142,11 @@ impl Store for NodeStore {
             }
             return Ok(());
         }
-        self.bs.put_many(&blocks).map(|_| ()).map_err(|e| StoreError::new(e.to_string()))
+        self.bs.put_many(&blocks).map_err(|e| StoreError::new(e.to_string()))?;
+        if let Some(w) = &self.written {
+            w.lock().map_err(|_| StoreError::new("written blocks poisoned"))?.record(&blocks);
+        }
+        Ok(())
     }
 }
 
@@ -273,7 +325,13 @@ impl FilesApi {
     ) -> Result<T, NodeError> {
         let _serial = self.node.mfs_lock();
         let _gc = self.node.gc_read();
-        let (mfs, raw) = self.mfs(true)?;
+        // Under the `mfs` strategy, what the change wrote is announced once the root is stored.
+        let announce = self.node.provider().filter(|p| p.strategy().mfs()).cloned();
+        let (config, raw) = self.settings()?;
+        let mut store = NodeStore::new(self.node.blockstore());
+        let written = announce.as_ref().map(|_| Arc::new(Mutex::new(Written::default())));
+        store.written = written.clone();
+        let mfs = Mfs::new(store, config);
         let stored = self.node.files_root()?;
         let root = match stored {
             Some(c) => c,
@@ -282,6 +340,12 @@ impl FilesApi {
         let (new, out) = op(&mfs, &root, raw)?;
         if stored != Some(new) && !(stored.is_none() && new == root) {
             self.persist(&new)?;
+            if let (Some(p), Some(w)) = (announce, written) {
+                match w.lock() {
+                    Ok(w) => p.provide(w.announced(&new)),
+                    Err(_) => tracing::warn!("mfs: written blocks poisoned, nothing announced"),
+                }
+            }
         }
         Ok(out)
     }
@@ -581,6 +645,32 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_announces_the_entries_it_wrote_not_their_chunks() {
+        let block = |codec: u64, data: Vec<u8>| Block::new_unchecked(Cid::new_v1(codec, hash::sha2_256(&data)), data);
+        let pb = |kind: DataType, links: &[Cid]| {
+            let node = PbNode {
+                links: links.iter().map(|c| rubo_types::dagpb::PbLink::new(*c, "n", 1)).collect(),
+                data: Some(Data::new(kind).encode().into()),
+            };
+            block(rubo_types::codec::DAG_PB, node.encode())
+        };
+        let chunks = [block(rubo_types::codec::RAW, b"one".to_vec()), block(rubo_types::codec::RAW, b"two".to_vec())];
+        let file = pb(DataType::File, &[*chunks[0].cid(), *chunks[1].cid()]);
+        // An entry that was there before: linked, not written by this change.
+        let kept = Cid::new_v1(rubo_types::codec::RAW, hash::sha2_256(b"kept"));
+        let sub = pb(DataType::Directory, &[*file.cid(), kept]);
+        let root = pb(DataType::Directory, &[*sub.cid()]);
+        let mut w = Written::default();
+        w.record(&[chunks[0].clone(), chunks[1].clone(), file.clone()]);
+        w.record(&[sub.clone(), root.clone()]);
+        let mut got = w.announced(root.cid());
+        got.sort_by_key(rubo_types::Multihash::to_bytes);
+        let mut want: Vec<_> = [&root, &sub, &file].iter().map(|b| *b.cid().hash()).collect();
+        want.sort_by_key(rubo_types::Multihash::to_bytes);
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn prefixes_like_kubo() {

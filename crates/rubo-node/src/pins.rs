@@ -6,6 +6,10 @@
 //! Every walk is rubo-dag's [`DagWalker`] (Kubo's rule for identity and
 //! libp2p-key CIDs, see its module), keeping 16-byte fingerprints of the
 //! blocks seen, not the CIDs.
+//!
+//! On a node that provides, new pins are queued for announcement as Kubo's
+//! pinner does: under `Provide.Strategy` `pinned` every block `pin add` walks,
+//! under `roots` the root of each pin made.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
@@ -386,12 +390,18 @@ impl PinApi {
         if recursive {
             let mut n = 0u64;
             let mut bytes = 0u64;
+            // Under `pinned`, each block is queued as the walk meets it (boxo's pinner hands
+            // its provider to FetchGraph).
+            let announce = self.node.provider().filter(|p| p.strategy().pinned());
             // boxo's FetchGraph: every block must be here, each CID once.
             for v in DagWalker::new(&self.src(), *cid, walk_opts(Dedup::Cid)) {
                 let v = v?;
                 n += 1;
                 bytes += v.block.len() as u64;
                 progress(n, bytes);
+                if let Some(p) = announce {
+                    p.provide([*v.block.cid().hash()]);
+                }
             }
             let mut batch = Batch::new();
             batch.put(key(RECURSIVE, cid), name.as_bytes()).delete(key(DIRECT, cid));
@@ -405,6 +415,7 @@ impl PinApi {
             }
             ds.put(&key(DIRECT, cid), name.as_bytes())?;
         }
+        self.node.provide_pin_root(cid);
         Ok(())
     }
 
@@ -414,6 +425,7 @@ impl PinApi {
         let mut batch = Batch::new();
         batch.put(key(RECURSIVE, cid), name.as_bytes()).delete(key(DIRECT, cid));
         self.ds()?.commit(batch)?;
+        self.node.provide_pin_root(cid);
         Ok(())
     }
 

@@ -186,6 +186,10 @@ impl ProviderFinder for Finders {
 
 /// Kubo's error when a DHT command runs on a node without a DHT.
 const NO_DHT: &str = "routing service is not a DHT";
+/// How long a fast provide in the background may take (Kubo's `DefaultFastProvideTimeout`).
+const FAST_PROVIDE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The first bloom filter of a `+unique` walk (some 4 MiB at Kubo's rate; it grows as needed).
+const UNIQUE_BLOOM_START: u64 = 1 << 20;
 
 impl Node {
     fn online_net(&self) -> Result<&NetHandle, NodeError> {
@@ -342,7 +346,7 @@ impl Node {
             in_flight: ld(&c.in_flight),
             last_reprovide: ld(&c.last_reprovide),
             avg_ms: ld(&c.total_ms).checked_div(ld(&c.provided) + ld(&c.failed)).unwrap_or(0),
-            strategy: format!("{:?}", p.cfg.strategy).to_lowercase(),
+            strategy: p.cfg.strategy.to_string(),
             interval: p.cfg.interval,
         })
     }
@@ -357,8 +361,8 @@ impl Node {
             return Ok(());
         }
         let node = self.clone();
-        let strategy = cfg.strategy;
-        let walk: Arc<crate::provider::KeyWalk> = Arc::new(move |each| node.walk_provided(strategy, each));
+        let (strategy, fp_rate) = (cfg.strategy, cfg.bloom_fp_rate);
+        let walk: Arc<crate::provider::KeyWalk> = Arc::new(move |each| node.walk_provided(strategy, fp_rate, each));
         let p = crate::provider::Provider::start(net.clone(), cfg, walk);
         if let Some(on) = self.inner.exchange.get() {
             let _ = on.provider.set(p.clone());
@@ -367,10 +371,24 @@ impl Node {
         Ok(())
     }
 
-    /// What the strategy announces: every block (`all`), or pin roots.
-    fn walk_provided(&self, strategy: crate::provider::Strategy, each: &mut dyn FnMut(rubo_types::Multihash) -> bool) {
+    /// What the strategy announces, streamed to `each` until it says stop (Kubo's
+    /// `createKeyProvider`): with `all` every block stored; with `pinned` the roots of the pins
+    /// (recursive ones, then direct ones) and then the blocks under each recursive pin; with
+    /// `roots` the roots alone; with `mfs` the local blocks of the MFS tree, after the pins.
+    /// With `+unique` one bloom filter spans every DAG (MFS first, then the recursive pins, then
+    /// the direct pins not met yet) and what was seen is skipped with its subtree; with
+    /// `+entities` only the roots of files, directories, HAMT shards and symlinks are handed out.
+    /// Only the pin list is held, not the blocks: without `+unique` each DAG is walked with a
+    /// bloom filter of its own.
+    pub(crate) fn walk_provided(
+        &self,
+        strategy: crate::provider::Strategy,
+        fp_rate: u64,
+        each: &mut dyn FnMut(rubo_types::Multihash) -> bool,
+    ) {
+        use crate::provider::BloomTracker;
         use std::ops::ControlFlow;
-        if strategy == crate::provider::Strategy::All {
+        if strategy.is_all() {
             let store = self.repo().blockstore();
             let Ok(keys) = store.keys() else { return };
             for k in keys {
@@ -382,9 +400,163 @@ impl Node {
             }
             return;
         }
-        let _ = self.pin().stored(crate::PinFilter::All, &mut |p| {
-            if each(*p.cid.hash()) { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
-        });
+        let src = crate::dag::NodeSource::new(self.repo().blockstore());
+        // The pins as they are now (Kubo snapshots the pin index too): pinning goes on meanwhile.
+        let (mut recursive, mut direct) = (Vec::new(), Vec::new());
+        if strategy.pinned() || strategy.roots() {
+            let listed = self.pin().stored(crate::PinFilter::All, &mut |p| {
+                if p.recursive {
+                    recursive.push(p.cid)
+                } else {
+                    direct.push(p.cid)
+                }
+                ControlFlow::Continue(())
+            });
+            if let Err(e) = listed {
+                tracing::warn!("provide: cannot list the pins: {e}");
+            }
+        }
+        let mfs_root = if strategy.mfs() {
+            self.files_root().unwrap_or_else(|e| {
+                tracing::warn!("provide: cannot read the MFS root: {e}");
+                None
+            })
+        } else {
+            None
+        };
+        if strategy.unique() {
+            let mut seen = BloomTracker::new(UNIQUE_BLOOM_START, fp_rate);
+            let entities = strategy.entities();
+            if let Some(root) = mfs_root
+                && !walk_local(&src, root, &mut seen, entities, false, each)
+            {
+                return;
+            }
+            if strategy.pinned() {
+                for root in &recursive {
+                    if !walk_local(&src, *root, &mut seen, entities, false, each) {
+                        return;
+                    }
+                }
+                for c in &direct {
+                    if !rubo_dag::source::is_identity(c) && seen.visit(&c.hash().to_bytes()) && !each(*c.hash()) {
+                        return;
+                    }
+                }
+            }
+            return;
+        }
+        for c in recursive.iter().chain(&direct) {
+            if !rubo_dag::source::is_identity(c) && !each(*c.hash()) {
+                return;
+            }
+        }
+        if strategy.pinned() {
+            for root in &recursive {
+                let mut seen = BloomTracker::new(0, fp_rate);
+                if !walk_local(&src, *root, &mut seen, false, true, each) {
+                    return;
+                }
+            }
+        }
+        if let Some(root) = mfs_root {
+            let mut seen = BloomTracker::new(0, fp_rate);
+            walk_local(&src, root, &mut seen, false, false, each);
+        }
+    }
+
+    /// The provider, when this node announces (online, `Provide.Enabled`, a DHT).
+    pub(crate) fn provider(&self) -> Option<&Arc<crate::provider::Provider>> {
+        self.inner.provider.get()
+    }
+
+    /// Queues a pin's root, as Kubo's pinner does under `roots` (under `pinned` the pin's walk
+    /// queues its whole DAG instead).
+    pub(crate) fn provide_pin_root(&self, cid: &Cid) {
+        if let Some(p) = self.provider()
+            && p.strategy().roots()
+            && !p.strategy().pinned()
+        {
+            p.provide([*cid.hash()]);
+        }
+    }
+
+    /// `provide clear`: empties the queue of new content; how many keys it held (0 when the
+    /// node does not provide).
+    pub fn provide_clear(&self) -> usize {
+        self.provider().map_or(0, |p| p.clear())
+    }
+
+    /// `--fast-provide-root` / `--fast-provide-dag` after `add`, `dag import`, `pin add` and
+    /// `pin update` (Kubo's `ExecuteFastProvideRoot` / `ExecuteFastProvideDAG`), for content
+    /// that is `pinned` (pins' roots) and/or in MFS.
+    ///
+    /// Nothing happens unless the node provides (online, `Provide.Enabled`, a DHT). With `dag`,
+    /// and a strategy that walks DAGs (`pinned`, `mfs`), the local DAGs are walked as the
+    /// strategy walks them (`+entities`: entity roots only), one bloom filter across them, and
+    /// queued; with `wait` the walk is done before this returns. Otherwise, with `root`, each
+    /// root the strategy covers is announced to the DHT at once, outside the queue: with `wait`
+    /// this returns when it is done, and fails if it failed (`fast-provide: ...`); without, it
+    /// runs in the background for at most 10 seconds.
+    pub async fn fast_provide(&self, roots: &[Cid], fp: FastProvide, pinned: bool, mfs: bool) -> Result<(), NodeError> {
+        let Some(p) = self.provider().cloned() else {
+            tracing::debug!("fast-provide: skipped, the node does not provide");
+            return Ok(());
+        };
+        let Ok(net) = self.online_net().cloned() else { return Ok(()) };
+        let strategy = p.strategy();
+        if fp.dag {
+            if !strategy.walks_dags() {
+                tracing::debug!(%strategy, "fast-provide-dag: nothing to walk for this strategy");
+                return Ok(());
+            }
+            let roots = roots.to_vec();
+            let fp_rate = p.cfg.bloom_fp_rate;
+            let src = crate::dag::NodeSource::new(self.repo().blockstore());
+            let job = move || {
+                let mut seen = crate::provider::BloomTracker::new(0, fp_rate);
+                for root in roots {
+                    if !walk_local(&src, root, &mut seen, strategy.entities(), false, &mut |k| p.provide_wait(k)) {
+                        break;
+                    }
+                }
+                tracing::debug!(queued = seen.count(), "fast-provide-dag: walked");
+            };
+            if fp.wait {
+                tokio::task::spawn_blocking(job).await?;
+            } else {
+                drop(tokio::task::spawn_blocking(job));
+            }
+            return Ok(());
+        }
+        if !fp.root {
+            return Ok(());
+        }
+        if !strategy.covers(pinned, pinned, mfs) {
+            tracing::debug!(%strategy, pinned, mfs, "fast-provide-root: skipped, the strategy does not cover it");
+            return Ok(());
+        }
+        for root in roots {
+            let key = root.hash().to_bytes();
+            if fp.wait {
+                net.dht_provide(key).await.map_err(|e| NodeError::Context {
+                    context: "fast-provide".into(),
+                    source: Box::new(net_error(e)),
+                })?;
+            } else {
+                let (net, root) = (net.clone(), *root);
+                tokio::spawn(async move {
+                    match tokio::time::timeout(FAST_PROVIDE_TIMEOUT, net.dht_provide(key)).await {
+                        Ok(Ok(_)) => tracing::debug!(%root, "fast-provide-root: done"),
+                        // Best effort in the background (no peers yet is common): quiet at
+                        // the default level, as Kubo's (whose default level is error).
+                        Ok(Err(e)) => tracing::debug!(%root, "fast-provide-root: {e}"),
+                        Err(_) => tracing::debug!(%root, "fast-provide-root: timed out"),
+                    }
+                });
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn finder(&self, net: &NetHandle) -> Arc<dyn ProviderFinder> {
@@ -425,5 +597,261 @@ fn net_error(e: rubo_net::NetError) -> NodeError {
         }
         rubo_net::NetError::Timeout(what) => NodeError::Internal(format!("timed out waiting for {what}")),
         other => NodeError::Internal(other.to_string()),
+    }
+}
+
+/// Kubo's `--fast-provide-root`, `--fast-provide-dag` and `--fast-provide-wait`, resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FastProvide {
+    pub root: bool,
+    pub dag: bool,
+    pub wait: bool,
+}
+
+impl FastProvide {
+    /// As Kubo resolves them: the flag when given, else `Import.FastProvideRoot`,
+    /// `Import.FastProvideDAG` and `Import.FastProvideWait`, else Kubo's defaults (root on, the
+    /// others off).
+    pub fn resolve(doc: &Value, root: Option<bool>, dag: Option<bool>, wait: Option<bool>) -> Self {
+        let conf = |key: &str, default: bool| doc.pointer(key).and_then(Value::as_bool).unwrap_or(default);
+        Self {
+            root: root.unwrap_or_else(|| conf("/Import/FastProvideRoot", true)),
+            dag: dag.unwrap_or_else(|| conf("/Import/FastProvideDAG", false)),
+            wait: wait.unwrap_or_else(|| conf("/Import/FastProvideWait", false)),
+        }
+    }
+}
+
+/// Whether a block is an entity that `+entities` does not walk into: a file (a raw block, or
+/// a UnixFS file or raw node; its children are chunks) or a symlink (boxo's `WalkEntityRoots`).
+fn stops_entity_walk(block: &rubo_types::Block) -> bool {
+    use rubo_unixfs::pb::{Data, DataType};
+    match block.cid().codec() {
+        rubo_types::codec::RAW => true,
+        rubo_types::codec::DAG_PB => rubo_dag::codec::dagpb::decode_raw(block.data())
+            .ok()
+            .and_then(|n| n.data)
+            .and_then(|d| Data::decode(&d).ok())
+            .is_some_and(|d| matches!(d.kind, DataType::File | DataType::Raw | DataType::Symlink)),
+        _ => false,
+    }
+}
+
+/// Walks the local DAG under `root` as boxo's provide walks do (`walker.WalkDAG`,
+/// `WalkEntityRoots`): depth-first, pre-order, links in order; a block seen before (by
+/// `seen`) is skipped with its subtree; a block that is not here, cannot be read or has
+/// unreadable links is skipped with its subtree (logged); identity CIDs are walked through but
+/// not handed out. With `entities`, files and symlinks are handed out but not walked into.
+/// With `skip_root`, the root is walked but not handed out. False once `each` said stop.
+fn walk_local(
+    src: &crate::dag::NodeSource,
+    root: Cid,
+    seen: &mut crate::provider::BloomTracker,
+    entities: bool,
+    skip_root: bool,
+    each: &mut dyn FnMut(rubo_types::Multihash) -> bool,
+) -> bool {
+    let mut stack = vec![root];
+    let mut first = true;
+    while let Some(c) = stack.pop() {
+        let is_root = std::mem::take(&mut first);
+        if !seen.visit(&c.hash().to_bytes()) {
+            continue;
+        }
+        let block = match rubo_dag::source::load(src, &c) {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                tracing::debug!(%c, "provide walk: not here, skipped");
+                continue;
+            }
+            Err(e) => {
+                tracing::debug!(%c, "provide walk: {e}");
+                continue;
+            }
+        };
+        if !(entities && stops_entity_walk(&block)) {
+            match rubo_dag::links::block_links(&block) {
+                Ok(links) => stack.extend(links.into_iter().rev()),
+                Err(e) => {
+                    tracing::debug!(%c, "provide walk: {e}");
+                    continue;
+                }
+            }
+        }
+        if rubo_dag::source::is_identity(&c) || (skip_root && is_root) {
+            continue;
+        }
+        if !each(*c.hash()) {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{DEFAULT_BLOOM_FP_RATE, Strategy};
+    use rubo_types::dagpb::{PbLink, PbNode};
+    use rubo_types::{Block, Multihash, codec, hash};
+    use rubo_unixfs::pb::{Data, DataType};
+
+    fn node() -> (tempfile::TempDir, Node) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("repo");
+        let opts = rubo_repo::InitOptions { profiles: vec!["test".into()], ..Default::default() };
+        rubo_repo::Repo::init(&path, &opts).unwrap();
+        (dir, Node::open(&path, rubo_repo::LockMode::Exclusive, "test").unwrap())
+    }
+
+    fn put(node: &Node, codec: u64, data: Vec<u8>) -> Cid {
+        let cid = Cid::new_v1(codec, hash::sha2_256(&data));
+        node.repo().blockstore().put_many(&[Block::new_unchecked(cid, data)]).unwrap();
+        cid
+    }
+
+    /// A UnixFS node of `kind` linking to `links`.
+    fn unixfs(node: &Node, kind: DataType, links: &[(&str, Cid)]) -> Cid {
+        let pb = PbNode {
+            links: links.iter().map(|(n, c)| PbLink::new(*c, *n, 1)).collect(),
+            data: Some(Data::new(kind).encode().into()),
+        };
+        put(node, codec::DAG_PB, pb.encode())
+    }
+
+    /// Two directories sharing a file of two raw chunks, pinned recursively, and a raw block
+    /// pinned directly.
+    struct Dags {
+        dir: Cid,
+        dir2: Cid,
+        file: Cid,
+        chunks: [Cid; 2],
+        direct: Cid,
+    }
+
+    fn dags(node: &Node) -> Dags {
+        let chunks = [put(node, codec::RAW, b"chunk one".to_vec()), put(node, codec::RAW, b"chunk two".to_vec())];
+        let file = unixfs(node, DataType::File, &[("", chunks[0]), ("", chunks[1])]);
+        let dir = unixfs(node, DataType::Directory, &[("f", file)]);
+        let dir2 = unixfs(node, DataType::Directory, &[("g", file)]);
+        let direct = put(node, codec::RAW, b"pinned directly".to_vec());
+        for (c, recursive) in [(dir, true), (dir2, true), (direct, false)] {
+            node.pin().add_blocking(&c, recursive, "", &mut |_, _| ()).unwrap();
+        }
+        Dags { dir, dir2, file, chunks, direct }
+    }
+
+    fn walked(node: &Node, strategy: &str) -> Vec<Multihash> {
+        let mut out = Vec::new();
+        let s = Strategy::parse(strategy).unwrap();
+        node.walk_provided(s, DEFAULT_BLOOM_FP_RATE, &mut |k| {
+            out.push(k);
+            true
+        });
+        out
+    }
+
+    fn h(cs: &[Cid]) -> Vec<Multihash> {
+        let mut v: Vec<Multihash> = cs.iter().map(|c| *c.hash()).collect();
+        v.sort_by_key(Multihash::to_bytes);
+        v
+    }
+
+    fn sorted(mut v: Vec<Multihash>) -> Vec<Multihash> {
+        v.sort_by_key(Multihash::to_bytes);
+        v
+    }
+
+    #[test]
+    fn roots_are_the_pins_alone() {
+        let (_d, node) = node();
+        let d = dags(&node);
+        let got = walked(&node, "roots");
+        assert_eq!(sorted(got.clone()), h(&[d.dir, d.dir2, d.direct]));
+        // Recursive pins first, then direct ones (Kubo's pinSet order).
+        assert_eq!(got[2], *d.direct.hash());
+    }
+
+    #[test]
+    fn pinned_is_the_roots_then_each_pinned_dag() {
+        let (_d, node) = node();
+        let d = dags(&node);
+        let got = walked(&node, "pinned");
+        // The three roots come first.
+        assert_eq!(sorted(got[..3].to_vec()), h(&[d.dir, d.dir2, d.direct]));
+        // Then each recursive DAG under its root: the shared file is walked for both.
+        assert_eq!(sorted(got[3..].to_vec()), h(&[d.file, d.file, d.chunks[0], d.chunks[0], d.chunks[1], d.chunks[1]]));
+    }
+
+    #[test]
+    fn unique_walks_shared_blocks_once_and_entities_skips_chunks() {
+        let (_d, node) = node();
+        let d = dags(&node);
+        let all = h(&[d.dir, d.dir2, d.file, d.chunks[0], d.chunks[1], d.direct]);
+        assert_eq!(sorted(walked(&node, "pinned+unique")), all);
+        // No chunks of files: the file's root stands for them.
+        assert_eq!(sorted(walked(&node, "pinned+entities")), h(&[d.dir, d.dir2, d.file, d.direct]));
+    }
+
+    #[test]
+    fn mfs_is_the_local_part_of_the_files_tree() {
+        let (_d, node) = node();
+        let d = dags(&node);
+        assert!(walked(&node, "mfs").is_empty(), "no MFS root stored yet");
+        node.repo().datastore().unwrap().put(crate::gc::FILES_ROOT_KEY, &d.dir.to_bytes()).unwrap();
+        assert_eq!(sorted(walked(&node, "mfs")), h(&[d.dir, d.file, d.chunks[0], d.chunks[1]]));
+        assert_eq!(sorted(walked(&node, "mfs+entities")), h(&[d.dir, d.file]));
+        // A block that is not here is skipped, the rest still walked.
+        node.repo().blockstore().delete(&d.chunks[0]).unwrap();
+        assert_eq!(sorted(walked(&node, "mfs")), h(&[d.dir, d.file, d.chunks[1]]));
+        // pinned+mfs: the pins first, then MFS.
+        let got = walked(&node, "pinned+mfs");
+        assert_eq!(got.len(), 3 + 4 + 3, "{got:?}");
+        assert_eq!(sorted(got[got.len() - 3..].to_vec()), h(&[d.dir, d.file, d.chunks[1]]));
+    }
+
+    #[test]
+    fn all_is_every_block_and_a_walk_stops_when_told() {
+        let (_d, node) = node();
+        let d = dags(&node);
+        let got = walked(&node, "all");
+        for c in [d.dir, d.dir2, d.file, d.chunks[0], d.chunks[1], d.direct] {
+            assert!(got.contains(c.hash()), "{c} is stored");
+        }
+        for s in ["all", "pinned", "pinned+unique", "roots", "pinned+entities"] {
+            let mut n = 0;
+            node.walk_provided(Strategy::parse(s).unwrap(), DEFAULT_BLOOM_FP_RATE, &mut |_| {
+                n += 1;
+                false
+            });
+            assert_eq!(n, 1, "{s}");
+        }
+    }
+
+    #[test]
+    fn identity_cids_are_walked_through_but_not_announced() {
+        let (_d, node) = node();
+        let leaf = put(&node, codec::RAW, b"under an identity node".to_vec());
+        let inline = PbNode {
+            links: vec![PbLink::new(leaf, "x", 1)],
+            data: Some(Data::new(DataType::Directory).encode().into()),
+        };
+        let id = Cid::new_v1(codec::DAG_PB, Multihash::wrap(hash::IDENTITY, &inline.encode()).unwrap());
+        let top = unixfs(&node, DataType::Directory, &[("id", id)]);
+        node.pin().add_blocking(&top, true, "", &mut |_, _| ()).unwrap();
+        assert_eq!(sorted(walked(&node, "pinned+unique")), h(&[top, leaf]));
+    }
+
+    #[test]
+    fn fast_provide_flags_resolve_as_kubo() {
+        let none = serde_json::json!({});
+        assert_eq!(FastProvide::resolve(&none, None, None, None), FastProvide { root: true, dag: false, wait: false });
+        let conf =
+            serde_json::json!({"Import": {"FastProvideRoot": false, "FastProvideDAG": true, "FastProvideWait": null}});
+        assert_eq!(FastProvide::resolve(&conf, None, None, None), FastProvide { root: false, dag: true, wait: false });
+        assert_eq!(
+            FastProvide::resolve(&conf, Some(true), Some(false), Some(true)),
+            FastProvide { root: true, dag: false, wait: true }
+        );
     }
 }

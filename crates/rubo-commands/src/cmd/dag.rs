@@ -186,8 +186,14 @@ pub(crate) fn specs() -> Vec<Spec> {
                            Use --local-only to import a partial CAR (e.g. from 'dag export\n  \
                            --local-only'). --local-only implies --pin-roots=false because a partial\n  \
                            CAR has no full DAG to pin.\n\n\
-                         The --fast-provide-* options are accepted for Kubo compatibility; they take\n\
-                         effect once rubo provides content to the network (it does not yet).\n\n\
+                         FAST PROVIDE OPTIMIZATION:\n\n\
+                         Root CIDs from CAR headers are immediately provided to the DHT in addition\n\
+                         to the regular provide queue, allowing other peers to discover your content\n\
+                         right away (when Provide.Strategy covers them and the daemon has a DHT).\n\n\
+                         By default, the provide happens in the background without blocking the\n\
+                         command. Use --fast-provide-wait to wait for the provide to complete, or\n\
+                         --fast-provide-root=false to skip it. Roots are known here from the pins\n\
+                         made: with --pin-roots=false nothing is provided at once.\n\n\
                          Maximum supported CAR version: 2\n\
                          Specification of CAR formats: https://ipld.io/specs/transport/car/",
                     )
@@ -565,7 +571,7 @@ async fn import(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
              please drop one of them",
         ));
     }
-    crate::cmd::unixfs::check_fast_provide(&req)?;
+    let fast = crate::cmd::unixfs::fast_provide(&req, &node)?;
     let opts = DagImportOptions {
         // A partial CAR has no full DAG to pin.
         pin_roots: !local_only && pin_roots.unwrap_or(true),
@@ -576,8 +582,10 @@ async fn import(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     let files = req.take_inputs("path")?.into_blocking_files();
     let global = req.global.clone();
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+    let pinned = opts.pin_roots;
     let mut events = node.dag().import(files, opts);
     tokio::spawn(async move {
+        let mut roots = Vec::new();
         while let Some(ev) = events.recv().await {
             let ev = match ev {
                 Ok(ev) => ev,
@@ -586,6 +594,9 @@ async fn import(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
                     return;
                 }
             };
+            if let ImportEvent::Root { cid, .. } = &ev {
+                roots.push(*cid);
+            }
             let v = match ev {
                 ImportEvent::Progress { blocks, bytes } if progress => {
                     json!({ "Progress": { "Blocks": blocks, "Bytes": bytes } })
@@ -602,6 +613,10 @@ async fn import(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
             if tx.send(Ok(v)).await.is_err() {
                 return;
             }
+        }
+        // Kubo's `--fast-provide-*` after the import (a failure counts with --fast-provide-wait).
+        if let Err(e) = node.fast_provide(&roots, fast, pinned, false).await {
+            let _ = tx.send(Err(CmdError::from(e))).await;
         }
     });
     Ok(Output::Stream(rx))

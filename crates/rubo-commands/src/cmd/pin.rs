@@ -1,6 +1,7 @@
 //! `rubo pin`: add, rm, ls, update, verify.
 
 use crate::def::{Arg, ArgAction, Command};
+use rubo_node::routing::FastProvide;
 use rubo_node::{IpfsPath, Node, PinFilter, PinKind};
 use rubo_types::Cid;
 use serde::{Deserialize, Serialize};
@@ -201,7 +202,7 @@ struct PinsOut {
 
 async fn add(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
-    crate::cmd::unixfs::check_fast_provide(&req)?;
+    let fast = crate::cmd::unixfs::fast_provide(&req, &node)?;
     let recursive = req.opts.bool("recursive")?.unwrap_or(true);
     let name = req.opts.str("name").unwrap_or_default().to_string();
     let progress = req.opts.flag("progress")?;
@@ -226,6 +227,7 @@ async fn add(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
                 }
             }
         }
+        fast_provide_after_pin(&node, &cids, fast).await;
         let out = AddOut { pins: cids.iter().map(|c| global.cid(c)).collect(), progress: 0, bytes: 0 };
         let _ = tx.send(serde_json::to_value(out).map_err(|e| CmdError::new(e.to_string()))).await;
     });
@@ -384,7 +386,7 @@ impl TextEncoder for LsText {
 
 async fn update(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
-    crate::cmd::unixfs::check_fast_provide(&req)?;
+    let fast = crate::cmd::unixfs::fast_provide(&req, &node)?;
     let unpin = req.opts.bool("unpin")?.unwrap_or(true);
     let from = IpfsPath::parse(req.arg(0, "from-path")?)?;
     let to = IpfsPath::parse(req.arg(1, "to-path")?)?;
@@ -393,7 +395,16 @@ async fn update(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let from = node.unixfs().resolve(&from).await?;
     let to = node.unixfs().resolve(&to).await?;
     node.pin().update(from, to, unpin).await?;
+    fast_provide_after_pin(&node, &[to], fast).await;
     Output::value(PinsOut { pins: vec![global.cid(&from), global.cid(&to)] })
+}
+
+/// `--fast-provide-*` once pins are made: best effort, as Kubo's `fastProvideAfterPin` (a
+/// failure is logged; the pins stand).
+async fn fast_provide_after_pin(node: &Node, cids: &[Cid], fast: FastProvide) {
+    if let Err(e) = node.fast_provide(cids, fast, true, false).await {
+        tracing::error!("fast provide after pin: {e}");
+    }
 }
 
 /// Kubo's `PinVerifyRes`.

@@ -1,5 +1,5 @@
 //! `routing findprovs|findpeer|provide`, `dht query`, `stats dht` and
-//! `provide once|stat`, with Kubo's query-event JSON and text
+//! `provide clear|once|stat`, with Kubo's query-event JSON and text
 //! (`core/commands/routing.go`, `dht.go`, `provide.go`). Answers come from
 //! the node's routers: the dual DHT and the delegated ones
 //! (`Routing.DelegatedRouters`).
@@ -105,6 +105,22 @@ pub(crate) fn specs() -> Vec<Spec> {
             },
             |ctx, req| Box::pin(provide_stat(ctx, req)),
             |_| Box::new(FnText(provide_stat_text)),
+        ),
+        spec(
+            "provide clear",
+            || {
+                Command::new("clear")
+                    .about("Clear all CIDs from the provide queue.")
+                    .long_about(
+                        "Clears the provide queue: CIDs waiting to be advertised to the DHT for the\n\
+                         first time. Does not affect content that is already being reprovided on\n\
+                         schedule.\n\n\
+                         See Provide.Strategy in the config documentation.",
+                    )
+                    .arg(bool_opt("quiet", "Do not write output.").short('q'))
+            },
+            |ctx, req| Box::pin(provide_clear(ctx, req)),
+            provide_clear_text,
         ),
         spec(
             "stats provide",
@@ -449,6 +465,27 @@ async fn provide_stat(ctx: Ctx, _req: Request) -> Result<Output, CmdError> {
         last_reprovide: s.last_reprovide,
         avg_provide_ms: s.avg_ms,
     })
+}
+
+/// `provide clear`: the number of CIDs removed (Kubo emits the bare integer; nothing with
+/// `--quiet`). A node that does not provide has an empty queue.
+async fn provide_clear(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
+    let cleared = ctx.node()?.provide_clear();
+    if req.opts.flag("quiet")? {
+        return Ok(Output::None);
+    }
+    Output::value(cleared)
+}
+
+fn provide_clear_text(req: &Request) -> Box<dyn crate::output::TextEncoder> {
+    let quiet = req.opts.flag("quiet").unwrap_or(false);
+    Box::new(FnText(move |v: Value, p: &mut Printer<'_>| {
+        if quiet {
+            return Ok(());
+        }
+        let cleared: u64 = typed(v)?;
+        p.out(&format!("removed {cleared} items from provide queue\n"))
+    }))
 }
 
 fn provide_stat_text(v: Value, p: &mut Printer<'_>) -> Result<(), CmdError> {

@@ -2,6 +2,7 @@
 
 use crate::def::{Arg, ArgAction, Command};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rubo_node::routing::FastProvide;
 use rubo_node::rubo_unixfs::CidPrefix;
 use rubo_node::rubo_unixfs::chunker::ChunkerSpec;
 use rubo_node::rubo_unixfs::dir::{DirOptions, SizeEstimation};
@@ -115,32 +116,32 @@ pub(crate) fn specs() -> Vec<Spec> {
     ]
 }
 
-/// Kubo's `--fast-provide-root`, `--fast-provide-dag` and
-/// `--fast-provide-wait`: accepted (and checked) so that Kubo's command lines
-/// run; they act once rubo provides content to the network.
+/// Kubo's `--fast-provide-root`, `--fast-provide-dag` and `--fast-provide-wait`, on `add`,
+/// `dag import`, `pin add` and `pin update`.
 pub(crate) fn fast_provide_opts(root: &'static str, dag: &'static str) -> [Arg; 3] {
     [
         bool_opt("fast-provide-root", root).long_help(format!(
-            "{root} Default: Import.FastProvideRoot. Accepted for Kubo compatibility: no effect until rubo \
-             provides content to the network."
+            "{root} Default: Import.FastProvideRoot (true). Only content Provide.Strategy covers is \
+             announced; skipped when the node does not provide (offline, no DHT, Provide.Enabled false)."
         )),
         bool_opt("fast-provide-dag", dag).long_help(format!(
-            "{dag} Default: Import.FastProvideDAG. Accepted for Kubo compatibility: no effect until rubo \
-             provides content to the network."
+            "{dag} Default: Import.FastProvideDAG (false). Only with strategies that walk DAGs (pinned, \
+             mfs): the blocks are queued for the provider as the strategy walks them."
         )),
         bool_opt("fast-provide-wait", "Block until the immediate provide completes before returning.").long_help(
-            "Block until the immediate provide completes before returning. Default: Import.FastProvideWait. \
-             Accepted for Kubo compatibility: no effect until rubo provides content to the network.",
+            "Block until the immediate provide completes before returning. Default: Import.FastProvideWait \
+             (false). With --fast-provide-root, a failed announcement fails the command; with \
+             --fast-provide-dag, the walk is done (its blocks queued) before the command returns.",
         ),
     ]
 }
 
-/// Reads the fast-provide options, so that a bad value is an error as in Kubo.
-pub(crate) fn check_fast_provide(req: &Request) -> Result<(), CmdError> {
-    for o in ["fast-provide-root", "fast-provide-dag", "fast-provide-wait"] {
-        req.opts.bool(o)?;
-    }
-    Ok(())
+/// The fast-provide options, read (a bad value is an error as in Kubo) and resolved against
+/// `Import.FastProvide*`.
+pub(crate) fn fast_provide(req: &Request, node: &Node) -> Result<FastProvide, CmdError> {
+    let (root, dag, wait) =
+        (req.opts.bool("fast-provide-root")?, req.opts.bool("fast-provide-dag")?, req.opts.bool("fast-provide-wait")?);
+    Ok(FastProvide::resolve(node.repo().config().doc(), root, dag, wait))
 }
 
 fn add_def() -> Command {
@@ -155,8 +156,28 @@ fn add_def() -> Command {
              directories above 256 KiB, unless flags or Import.* config say otherwise.\n\n\
              Hidden files (names starting with '.') are skipped unless -H is given or\n\
              they are named on the command line.\n\n\
-             The --fast-provide-* options are accepted for Kubo compatibility; they take\n\
-             effect once rubo provides content to the network (it does not yet).",
+             CONTENT DISCOVERABILITY:\n\n\
+             How quickly other peers can find your content depends on Provide.Strategy:\n\n  \
+               Provide.Strategy=all (default):\n    \
+                 Every block is announced to the routing system as it is written to\n    \
+                 the blockstore. Content is discoverable immediately.\n\n  \
+               Selective strategies (pinned, mfs, pinned+mfs):\n    \
+                 Only the root CID is announced immediately after 'rubo add'.\n    \
+                 Remaining blocks are announced during the next reprovide cycle\n    \
+                 (Provide.DHT.Interval, default 22h).\n\n\
+             FAST PROVIDE FLAGS:\n\n  \
+               --fast-provide-root (default: enabled)\n    \
+                 Announce the root CID to the routing system immediately after add,\n    \
+                 in addition to the regular provide queue. Runs in the background\n    \
+                 without blocking.\n\n  \
+               --fast-provide-dag (default: disabled)\n    \
+                 Walk and provide the full DAG immediately after add, using the\n    \
+                 active Provide.Strategy to determine scope. No effect with\n    \
+                 Provide.Strategy=all (every block is provided on write).\n\n  \
+               --fast-provide-wait (default: disabled)\n    \
+                 Block until the immediate provide completes before returning.\n\n\
+             All fast-provide flags need a running daemon with a DHT; offline they\n\
+             do nothing.",
         )
         .arg(Arg::new("path").help("The path to a file to be added to IPFS.").num_args(0..).action(ArgAction::Append))
         .arg(bool_opt("recursive", "Add directory paths recursively.").short('r'))
@@ -229,7 +250,6 @@ fn add_options(req: &Request, node: &Node) -> Result<(AddOptions, bool), CmdErro
     if o.flag("nocopy")? {
         return Err(CmdError::client("--nocopy: rubo has no filestore"));
     }
-    check_fast_provide(req)?;
     let inline = o.flag("inline")?;
     let inline_limit = o.int("inline-limit")?.unwrap_or(32);
     if inline && inline_limit > 128 {
@@ -359,7 +379,10 @@ fn add_options(req: &Request, node: &Node) -> Result<(AddOptions, bool), CmdErro
 
 async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?.clone();
-    let (opts, _pin) = add_options(&req, &node)?;
+    let (opts, pin) = add_options(&req, &node)?;
+    // `--only-hash` stores nothing: nothing to announce.
+    let fast = if opts.only_hash { None } else { Some(fast_provide(&req, &node)?) };
+    let to_mfs = req.opts.contains("to-files");
     let o = &req.opts;
     let mode = o.int("mode")?.filter(|m| *m != 0).map(|m| m as u32);
     let mtime = match o.int("mtime")?.filter(|m| *m != 0) {
@@ -385,7 +408,12 @@ async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
     let mut events = node.unixfs().add(tree, opts);
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
     tokio::spawn(async move {
+        // The last item added is the root (Kubo's `lastRootCid`).
+        let mut root = None;
         while let Some(ev) = events.recv().await {
+            if let Ok(Event::Added { cid, .. }) = &ev {
+                root = Some(*cid);
+            }
             if let (Some(tf), Ok(Event::Added { path, cid, .. })) = (to_files.as_mut(), &ev)
                 && let Err(e) = tf.added(path, cid)
             {
@@ -418,6 +446,12 @@ async fn add(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
             && let Err(e) = tf.finish().await
         {
             let _ = tx.send(Err(e)).await;
+            return;
+        }
+        if let (Some(fast), Some(root)) = (fast, root)
+            && let Err(e) = node.fast_provide(&[root], fast, pin, to_mfs).await
+        {
+            let _ = tx.send(Err(CmdError::from(e))).await;
         }
     });
     Ok(Output::Stream(rx))
