@@ -12,6 +12,7 @@ pub mod blocks;
 pub mod dag;
 mod error;
 pub mod gc;
+pub mod keys;
 pub mod get;
 mod mfs;
 pub mod net;
