@@ -130,6 +130,8 @@ fn all_specs() -> Vec<Spec> {
     v.extend(crate::cmd::get::specs());
     v.extend(crate::cmd::id::specs());
     v.extend(crate::cmd::init::specs());
+    v.extend(crate::cmd::key::specs());
+    v.extend(crate::cmd::name::specs());
     v.extend(crate::cmd::misc::specs());
     v.extend(crate::cmd::multibase::specs());
     v.extend(crate::cmd::pin::specs());
@@ -151,6 +153,8 @@ fn all_groups() -> Vec<Group> {
     v.extend(crate::cmd::config::groups());
     v.extend(crate::cmd::dag::groups());
     v.extend(crate::cmd::files::groups());
+    v.extend(crate::cmd::key::groups());
+    v.extend(crate::cmd::name::groups());
     v.extend(crate::cmd::misc::groups());
     v.extend(crate::cmd::multibase::groups());
     v.extend(crate::cmd::pin::groups());
