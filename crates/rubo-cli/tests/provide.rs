@@ -94,6 +94,10 @@ impl Pair {
         let prov = TestRepo::new();
         prov.ok(&["config", "Routing.Type", "dhtclient"]);
         prov.ok(&["config", "Provide.Strategy", strategy]);
+        // No reprovide (Kubo's Interval=0 with Provide.Enabled set): its first run, right after
+        // start, would race the tests' own announcements in the counters.
+        prov.ok(&["config", "--json", "Provide.Enabled", "true"]);
+        prov.ok(&["config", "Provide.DHT.Interval", "0"]);
         let prov_d = Daemon::start(&prov, &[]);
         prov.ok(&["swarm", "connect", &rubo_addr(&hub)]);
         let hub_id = rubo_id(&hub);
