@@ -2,6 +2,7 @@
 // against a /routing/v1 server, for rubo's tests:
 //   node routing_client.mjs <base url> providers <cid>  -> {"providers":[{"id":..,"addrs":[..]}]}
 //   node routing_client.mjs <base url> peers <peer id>  -> {"peers":[...]}
+//   node routing_client.mjs <base url> ipns <name CID>   -> {"record":"<base64>"} (validated by Helia)
 // Prints one JSON line; exits 1 with {"error":...} on failure. Loopback only.
 import { delegatedRoutingV1HttpApiClient } from '@helia/delegated-routing-v1-http-api-client'
 import { defaultLogger } from '@libp2p/logger'
@@ -22,6 +23,9 @@ try {
   } else if (what === 'peers') {
     for await (const p of client.getPeers(peerIdFromString(arg), { signal })) out.push(rec(p))
     console.log(JSON.stringify({ peers: out }))
+  } else if (what === 'ipns') {
+    const rec = await client.getIPNS(CID.parse(arg), { signal })
+    console.log(JSON.stringify({ record: Buffer.from(rec).toString('base64') }))
   } else {
     throw new Error(`unknown request ${what}`)
   }

@@ -144,12 +144,13 @@ fn kubo_finds_what_rubo_provides_through_the_dht() {
         assert!(p["addrs"].as_array().is_some_and(|a| a.iter().any(|x| x == want)), "{v} lacks {want}");
         let v = helia_routing_client(&hub, "peers", &rubo_id(&other));
         assert_eq!(v["peers"][0]["id"], Value::from(rubo_id(&other)), "{v}");
-        // The spec's statuses: a bad CID, nothing found, no IPNS yet.
+        // The spec's statuses: a bad CID, nothing found, no IPNS record for a name.
         let gw = gateway_socket(&hub);
         assert_eq!(common::daemon::http_get(&gw, "/routing/v1/providers/not-a-cid").0, 400);
         let nobody = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
         assert_eq!(common::daemon::http_get(&gw, &format!("/routing/v1/providers/{nobody}")).0, 404);
-        assert_eq!(common::daemon::http_get(&gw, &format!("/routing/v1/ipns/{}", rubo_id(&hub))).0, 501);
+        assert_eq!(common::daemon::http_get(&gw, &format!("/routing/v1/ipns/{}", rubo_id(&hub))).0, 404);
+        assert_eq!(common::daemon::http_get(&gw, "/routing/v1/ipns/not-a-name").0, 400);
 
         let mut kubo = Kubo::start(&work.path().join("kubo"));
         kubo.call(serde_json::json!({"op": "connect", "addr": rubo_addr(&hub)}), Duration::from_secs(30));
@@ -362,5 +363,69 @@ fn helia_and_rubo_find_each_others_content_through_the_dht() {
         for d in [&mut fetch_d, &mut prov_d, &mut other_d, &mut hub_d] {
             assert!(d.stop().success());
         }
+    });
+}
+
+#[test]
+fn ipns_records_travel_through_the_dht_and_the_routing_api() {
+    in_netns("ipns_records_travel_through_the_dht_and_the_routing_api", || {
+        let work = tempfile::tempdir().expect("tmp");
+        let hub = TestRepo::new();
+        let mut hub_d = Daemon::start(&hub, &[]);
+        let publisher = TestRepo::new();
+        let mut pub_d = Daemon::start(&publisher, &[]);
+        publisher.ok(&["swarm", "connect", &rubo_addr(&hub)]);
+        wait_until(Duration::from_secs(30), "the hub in the publisher's LAN table", || {
+            lan_table(&publisher).contains(&rubo_id(&hub))
+        });
+
+        // Records made by the IPNS library for a key of the test's own.
+        let kp = rubo_node::rubo_net::libp2p::identity::Keypair::generate_ed25519();
+        let name = rubo_ipns::Name::from_public_key(&kp.public());
+        let eol = std::time::SystemTime::now() + Duration::from_secs(3600);
+        let record = |kp: &rubo_node::rubo_net::libp2p::identity::Keypair, seq: u64| {
+            let r = rubo_ipns::Record::create(
+                kp,
+                b"/ipfs/bafkqaaa",
+                seq,
+                eol,
+                Duration::from_secs(120),
+                Default::default(),
+            )
+            .expect("record");
+            let f = work.path().join(format!("rec-{seq}-{}", r.as_bytes().len()));
+            std::fs::write(&f, r.as_bytes()).expect("write");
+            (f.to_str().expect("utf-8").to_string(), r.into_bytes())
+        };
+        let key = format!("/ipns/{name}");
+        let (f3, r3) = record(&kp, 3);
+        publisher.ok(&["routing", "put", &key, &f3]);
+
+        // The hub took it: `routing get` there returns the same bytes.
+        let got = hub.run(&["routing", "get", &key]);
+        assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+        assert_eq!(got.stdout, r3);
+        // And serves it on /routing/v1, to Helia's delegated routing client too.
+        let gw = gateway_socket(&hub);
+        let (status, body) = common::daemon::http_get(&gw, &format!("/routing/v1/ipns/{name}"));
+        assert_eq!((status, body), (200, r3.clone()));
+        let v = helia_routing_client(&hub, "ipns", &name.to_string());
+        use base64::Engine as _;
+        let helia =
+            base64::engine::general_purpose::STANDARD.decode(v["record"].as_str().expect("record")).expect("b64");
+        assert_eq!(helia, r3, "{v}");
+
+        // An older record is refused with Kubo's words, a forged one as invalid.
+        let (f2, _) = record(&kp, 2);
+        let e = publisher.fails(&["routing", "put", &key, &f2]);
+        assert!(e.contains("can't replace a newer value with an older value"), "{e}");
+        let other = rubo_node::rubo_net::libp2p::identity::Keypair::generate_ed25519();
+        let (forged, _) = record(&other, 9);
+        let e = publisher.fails(&["routing", "put", &key, &forged]);
+        assert!(e.contains("invalid IPNS record"), "{e}");
+        let e = publisher.fails(&["routing", "get", "/ipfs/bafkqaaa"]);
+        assert!(e.contains("only /ipns/ and /pk/"), "{e}");
+        assert!(pub_d.stop().success());
+        assert!(hub_d.stop().success());
     });
 }

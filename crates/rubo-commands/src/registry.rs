@@ -140,6 +140,7 @@ fn all_specs() -> Vec<Spec> {
     v.extend(crate::cmd::swarm::specs());
     v.extend(crate::cmd::bitswap::specs());
     v.extend(crate::cmd::routing::specs());
+    v.extend(crate::cmd::values::specs());
     v.extend(crate::cmd::unixfs::specs());
     v.extend(crate::cmd::version::specs());
     v

@@ -2,7 +2,8 @@
 //! `src/routing/http-routing-v1.md`) on the gateway port, as Kubo serves it
 //! with `Gateway.ExposeRoutingAPI`: providers and peers from the node's
 //! routers (its DHT and local records), JSON or NDJSON as `Accept` asks.
-//! IPNS records answer 501 until the node has IPNS.
+//! IPNS records (GET) come from the DHT, validated, as
+//! `application/vnd.ipfs.ipns-record`, cached for their TTL.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Response, StatusCode, header};
@@ -61,6 +62,25 @@ fn node_error(e: &rubo_node::NodeError) -> Response<Body> {
     plain(status, &e.to_string())
 }
 
+/// An IPNS record as the spec serves it: raw bytes, cached for the record's TTL (and never past
+/// its validity).
+fn ipns_record(name: &rubo_ipns::Name, bytes: Vec<u8>, head: bool) -> Response<Body> {
+    let now = std::time::SystemTime::now();
+    let Ok(rec) = rubo_ipns::validate(name, &bytes, now) else {
+        return plain(StatusCode::NOT_FOUND, &format!("no valid IPNS record found for {name}"));
+    };
+    let left = rec.validity().duration_since(now).unwrap_or_default();
+    let max_age = rec.ttl().min(left).as_secs();
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/vnd.ipfs.ipns-record")
+        .header(header::CACHE_CONTROL, format!("public, max-age={max_age}"))
+        .header(header::VARY, "Accept")
+        .header(header::CONTENT_LENGTH, bytes.len())
+        .body(if head { Body::empty() } else { Body::from(bytes) })
+        .unwrap_or_default()
+}
+
 /// Answers `path` (below `/routing/v1`).
 pub(crate) async fn serve(node: &Node, path: &str, headers: &HeaderMap, head: bool) -> Response<Body> {
     let ndjson = ndjson_wanted(headers);
@@ -117,7 +137,18 @@ pub(crate) async fn serve(node: &Node, path: &str, headers: &HeaderMap, head: bo
                 Err(e) => node_error(&e),
             }
         }
-        "ipns" => plain(StatusCode::NOT_IMPLEMENTED, "IPNS records are not served by this node yet"),
+        "ipns" => {
+            let Ok(name) = rubo_ipns::Name::parse(arg) else {
+                return plain(StatusCode::BAD_REQUEST, &format!("invalid IPNS name {arg:?}"));
+            };
+            match node.routing_get(&format!("/ipns/{name}")).await {
+                Ok(bytes) => ipns_record(&name, bytes, head),
+                Err(e) if e.to_string().contains("not found") => {
+                    plain(StatusCode::NOT_FOUND, &format!("no IPNS record found for {name}"))
+                }
+                Err(e) => node_error(&e),
+            }
+        }
         _ => plain(StatusCode::NOT_FOUND, "404 page not found"),
     }
 }

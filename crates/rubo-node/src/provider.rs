@@ -234,6 +234,20 @@ pub fn parse_strategy(s: &str) -> Result<Strategy, NodeError> {
     Strategy::parse(s).map_err(|e| NodeError::InvalidInput(format!("Provide.Strategy: {e}")))
 }
 
+/// What the sweeping reprovider did last (see [`crate::sweep`]).
+#[derive(Clone, Debug, Default)]
+pub struct SweepStatus {
+    /// Keys in the keystore at the last cycle's start.
+    pub keys: u64,
+    /// Unix seconds the current (or last) cycle began.
+    pub cycle_start: u64,
+    /// Cycles completed since start.
+    pub cycles: u64,
+    /// Totals over the sweeps since start.
+    pub report: crate::sweep::SweepReport,
+    pub last_error: Option<String>,
+}
+
 /// Counters for `provide stat` (and `stats provide`).
 #[derive(Default)]
 pub struct ProvideCounters {
@@ -256,46 +270,32 @@ pub struct Provider {
     pub(crate) cfg: ProvideConfig,
     queue: Arc<ProvideQueue>,
     pub(crate) counters: Arc<ProvideCounters>,
+    sweep: Arc<Mutex<SweepStatus>>,
 }
 
 impl Provider {
     /// Starts the workers (and the reprovide timer, given the blocks to walk).
-    pub fn start(net: NetHandle, cfg: ProvideConfig, all_keys: Arc<KeyWalk>) -> Arc<Self> {
+    pub fn start(
+        net: NetHandle,
+        cfg: ProvideConfig,
+        all_keys: Arc<KeyWalk>,
+        ds: Arc<dyn rubo_repo::Datastore>,
+    ) -> Arc<Self> {
         let (tx, rx) = mpsc::channel(FEED);
         let counters = Arc::new(ProvideCounters::default());
-        tokio::spawn(work(net, rx, cfg.workers, counters.clone()));
+        let sweep = Arc::new(Mutex::new(SweepStatus::default()));
+        tokio::spawn(work(net.clone(), rx, cfg.workers, counters.clone()));
         if let Some(every) = cfg.interval {
-            let (tx, counters) = (tx.clone(), counters.clone());
-            tokio::spawn(async move {
-                // The first run right after start, as Kubo's reprovider does.
-                loop {
-                    let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-                    counters.last_reprovide.store(secs, Ordering::Relaxed);
-                    let (keys, tx, c2) = (all_keys.clone(), tx.clone(), counters.clone());
-                    // Streamed from the store, waiting for room: the reprovide paces itself on
-                    // the workers and holds no list of keys.
-                    let walked = tokio::task::spawn_blocking(move || {
-                        let mut open = true;
-                        keys(&mut |c| {
-                            open = tx.blocking_send(c).is_ok();
-                            if open {
-                                c2.queued.fetch_add(1, Ordering::Relaxed);
-                            }
-                            open
-                        });
-                        open
-                    })
-                    .await;
-                    if !matches!(walked, Ok(true)) {
-                        return;
-                    }
-                    tokio::time::sleep(every).await;
-                }
-            });
+            tokio::spawn(reprovide(net, ds, all_keys, every, counters.clone(), sweep.clone()));
         }
         let queue = ProvideQueue::new(QUEUE);
         tokio::spawn(queue.clone().pump(tx));
-        Arc::new(Self { cfg, queue, counters })
+        Arc::new(Self { cfg, queue, counters, sweep })
+    }
+
+    /// The reprovider's last sweep, for `provide stat`.
+    pub fn sweep_status(&self) -> SweepStatus {
+        self.sweep.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// What is announced.
@@ -598,6 +598,100 @@ async fn work(net: NetHandle, mut rx: mpsc::Receiver<Multihash>, workers: usize,
             counters.in_flight.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
         });
+    }
+}
+
+/// Re-announces everything the strategy covers, every `every`, by sweeping the keyspace (see
+/// [`crate::sweep`]): the keys go to a keystore on disk sorted by DHT key, and each DHT table is
+/// swept region by region, spread over the interval. The first cycle after a start runs at
+/// once (as Kubo reprovides at start) unless a cycle saved on disk is still under way, which is
+/// resumed where it stopped.
+async fn reprovide(
+    net: NetHandle,
+    ds: Arc<dyn rubo_repo::Datastore>,
+    walk: Arc<KeyWalk>,
+    every: Duration,
+    counters: Arc<ProvideCounters>,
+    status: Arc<Mutex<SweepStatus>>,
+) {
+    use crate::sweep::{Keystore, Pace, SweepState};
+    use rubo_net::DhtNet;
+    let keystore = Keystore::new(ds.clone());
+    let tables = [DhtNet::Lan, DhtNet::Wan];
+    let now = || SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut first = true;
+    loop {
+        let saved: Vec<Option<SweepState>> = tables.iter().map(|t| SweepState::load(&*ds, *t)).collect();
+        let resuming =
+            saved.iter().flatten().any(|s| s.next.is_some() && s.cycle_start.saturating_add(every.as_secs()) > now());
+        let (states, pace) = if resuming {
+            (saved, Pace::Spread { interval: every })
+        } else {
+            let (ks, w) = (keystore.clone(), walk.clone());
+            let built = tokio::task::spawn_blocking(move || ks.rebuild(&mut |each| w(each))).await;
+            match built {
+                Ok(Ok(n)) => {
+                    if let Ok(mut s) = status.lock() {
+                        s.keys = n;
+                    }
+                }
+                Ok(Err(e)) => tracing::warn!("reprovide: {e}"),
+                Err(_) => return,
+            }
+            let cycle = crate::sweep::new_cycle();
+            for t in tables {
+                let _ = cycle.save(&*ds, t);
+            }
+            let pace = if first { Pace::Now } else { Pace::Spread { interval: every } };
+            (vec![Some(cycle); tables.len()], pace)
+        };
+        first = false;
+        counters.last_reprovide.store(now(), Ordering::Relaxed);
+        let mut ok = true;
+        let runs = tables.iter().zip(states).filter_map(|(t, s)| s.map(|s| (*t, s))).map(|(t, s)| {
+            let (net, keystore) = (net.clone(), keystore.clone());
+            async move {
+                let mut report = crate::sweep::SweepReport::default();
+                let r = crate::sweep::sweep(&net, t, &keystore, s, pace, &mut report).await;
+                (t, s, report, r)
+            }
+        });
+        for (t, s, report, r) in futures::future::join_all(runs).await {
+            if let Ok(mut st) = status.lock() {
+                st.cycle_start = s.cycle_start;
+                let tot = &mut st.report;
+                tot.regions += report.regions;
+                tot.lookups += report.lookups;
+                tot.peers = tot.peers.max(report.peers);
+                tot.keys += report.keys;
+                tot.messages += report.messages;
+                tot.failed_peers += report.failed_peers;
+                match &r {
+                    Ok(()) => st.last_error = None,
+                    // A table nobody is in (the WAN on a LAN-only node) is not an error.
+                    Err(e) if t == DhtNet::Wan => tracing::debug!("reprovide (wan): {e}"),
+                    Err(e) => st.last_error = Some(e.to_string()),
+                }
+            }
+            counters.provided.fetch_add(report.keys, Ordering::Relaxed);
+            if let Err(e) = r {
+                tracing::debug!(dht = t.name(), "reprovide: {e}");
+                if t == DhtNet::Lan {
+                    ok = false;
+                }
+            }
+        }
+        if let Ok(mut st) = status.lock() {
+            st.cycles += u64::from(ok);
+        }
+        // A cycle that could not run (no peers yet) is tried again soon; its state is on disk.
+        let wait = if ok {
+            let start = status.lock().map(|s| s.cycle_start).unwrap_or(0);
+            Duration::from_secs(start.saturating_add(every.as_secs()).saturating_sub(now()).max(1))
+        } else {
+            Duration::from_secs(60)
+        };
+        tokio::time::sleep(wait).await;
     }
 }
 

@@ -90,6 +90,27 @@ impl Node {
         let net = self.net()?;
         net.dht_put_value(k, value).await.map_err(net_error)
     }
+
+    /// `routing put --allow-offline` without a network: the checked record is kept in the
+    /// repo's datastore under its routing key (where the node keeps the IPNS records it
+    /// publishes), to be served once online.
+    pub fn routing_put_offline(&self, key: &str, value: Vec<u8>) -> Result<(), NodeError> {
+        let k = routing_key(key)?;
+        if !k.starts_with(b"/ipns/") {
+            return Err(NodeError::InvalidInput("only IPNS records can be stored offline".into()));
+        }
+        let new = rubo_ipns::validate_routing_record(&k, &value, SystemTime::now())
+            .map_err(|e| NodeError::InvalidInput(format!("invalid IPNS record: {e}")))?;
+        let ds = self.repo().datastore()?;
+        if let Some(held) = ds.get(&k)?
+            && let Ok(old) = rubo_ipns::validate_routing_record(&k, &held, SystemTime::now())
+            && rubo_ipns::select(&old, &new) == Ordering::Greater
+        {
+            return Err(NodeError::InvalidInput("can't replace a newer value with an older value".into()));
+        }
+        ds.put(&k, &value)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -363,7 +363,7 @@ impl Node {
         let node = self.clone();
         let (strategy, fp_rate) = (cfg.strategy, cfg.bloom_fp_rate);
         let walk: Arc<crate::provider::KeyWalk> = Arc::new(move |each| node.walk_provided(strategy, fp_rate, each));
-        let p = crate::provider::Provider::start(net.clone(), cfg, walk);
+        let p = crate::provider::Provider::start(net.clone(), cfg, walk, self.repo().datastore()?);
         if let Some(on) = self.inner.exchange.get() {
             let _ = on.provider.set(p.clone());
         }

@@ -19,4 +19,5 @@ pub(crate) mod repo;
 pub(crate) mod routing;
 pub(crate) mod swarm;
 pub(crate) mod unixfs;
+pub(crate) mod values;
 pub(crate) mod version;
