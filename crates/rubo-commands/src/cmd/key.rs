@@ -93,7 +93,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             || {
                 Command::new("ls")
                     .about("List all local keypairs.")
-                    .arg(bool_opt("l", "Show extra information about keys."))
+                    .arg(bool_opt("l", "Show extra information about keys.").short('l'))
                     .arg(ipns_base_opt())
             },
             |ctx, req| Box::pin(list(ctx, req)),
@@ -105,7 +105,7 @@ pub(crate) fn specs() -> Vec<Spec> {
             || {
                 Command::new("list")
                     .about("Deprecated: use 'rubo key ls' instead.")
-                    .arg(bool_opt("l", "Show extra information about keys."))
+                    .arg(bool_opt("l", "Show extra information about keys.").short('l'))
                     .arg(ipns_base_opt())
             },
             |ctx, req| Box::pin(list(ctx, req)),
@@ -138,7 +138,7 @@ pub(crate) fn specs() -> Vec<Spec> {
                             .num_args(1..)
                             .action(ArgAction::Append),
                     )
-                    .arg(bool_opt("l", "Show extra information about keys."))
+                    .arg(bool_opt("l", "Show extra information about keys.").short('l'))
                     .arg(ipns_base_opt())
             },
             |ctx, req| Box::pin(rm(ctx, req)),
