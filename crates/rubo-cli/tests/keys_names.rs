@@ -8,8 +8,46 @@ use std::os::unix::fs::PermissionsExt;
 
 use base64::Engine as _;
 use common::TestRepo;
+use common::daemon::Daemon;
+use common::peers::in_netns;
 use rubo_node::rubo_net::libp2p::identity::Keypair;
 use serde_json::Value;
+
+/// Polls `cond` until it holds; `limit` is an upper bound, not a delay.
+fn wait_until(limit: std::time::Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The daemon's peer ID and loopback TCP address, from `rubo id`.
+fn id_and_addr(r: &TestRepo) -> (String, String) {
+    let id = json(&r.ok(&["id"]));
+    let addr = id["Addresses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .find(|a| a.contains("/tcp/") && a.contains("127.0.0.1"))
+        .expect("a loopback tcp address")
+        .to_string();
+    (id["ID"].as_str().expect("ID").to_string(), addr)
+}
+
+/// Peer IDs in the LAN routing table (`stats dht lan`).
+fn lan_table(r: &TestRepo) -> Vec<String> {
+    let out = r.ok(&["stats", "dht", "lan", "--enc=json"]);
+    let v = json(out.lines().next().unwrap_or("{}"));
+    v["Buckets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|b| b["Peers"].as_array().into_iter().flatten())
+        .filter_map(|p| p["ID"].as_str().map(String::from))
+        .collect()
+}
 
 fn json(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
@@ -201,4 +239,45 @@ fn name_publish_offline_then_inspect_the_record() {
     std::fs::write(&rec, &got.stdout).expect("write");
     let ins = json(&r.ok(&["name", "inspect", f, "--enc=json"]));
     assert_eq!(ins["Entry"]["Sequence"], 10);
+}
+
+#[test]
+fn a_name_published_on_one_daemon_resolves_on_another_through_the_dht() {
+    in_netns("a_name_published_on_one_daemon_resolves_on_another_through_the_dht", || {
+        let a = TestRepo::new();
+        let mut a_d = Daemon::start(&a, &[]);
+        let b = TestRepo::new();
+        let mut b_d = Daemon::start(&b, &[]);
+        let (a_id, a_addr) = id_and_addr(&a);
+        b.ok(&["swarm", "connect", &a_addr]);
+        let (b_id, _) = id_and_addr(&b);
+        wait_until(std::time::Duration::from_secs(30), "each in the other's LAN table", || {
+            lan_table(&b).contains(&a_id) && lan_table(&a).contains(&b_id)
+        });
+
+        let cid = a.ok_stdin(&["block", "put"], b"published through the DHT\n");
+        let value = format!("/ipfs/{cid}");
+        // Online: no --allow-offline needed; the record goes to the DHT.
+        let out = json(&a.ok(&["name", "publish", &value, "--enc=json"]));
+        let name = out["Name"].as_str().expect("Name").to_string();
+        assert_eq!(out["Value"], value.as_str());
+
+        // B has no record of its own: it finds A's through the DHT.
+        assert_eq!(b.ok(&["name", "resolve", &name]), value);
+        let got = b.run(&["name", "get", &name]);
+        assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+        let dir = tempfile::tempdir().expect("dir");
+        let rec = dir.path().join("rec");
+        std::fs::write(&rec, &got.stdout).expect("write");
+        let ins = json(&b.ok(&["name", "inspect", "--verify", &name, rec.to_str().expect("utf8"), "--enc=json"]));
+        assert_eq!(ins["Validation"]["Valid"], true);
+        assert_eq!(ins["Entry"]["Sequence"], 0);
+
+        // A second publish on A: B sees the newer value.
+        let cid2 = a.ok_stdin(&["block", "put"], b"a newer value\n");
+        a.ok(&["name", "publish", &cid2]);
+        assert_eq!(b.ok(&["name", "resolve", &name]), format!("/ipfs/{cid2}"));
+        b_d.stop();
+        a_d.stop();
+    });
 }
