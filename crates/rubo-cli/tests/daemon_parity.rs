@@ -53,6 +53,8 @@ const NOT_BOTH_WAYS: &[&str] = &[
     "routing findprovs",
     "routing findpeer",
     "routing provide",
+    "routing get",
+    "routing put",
     "provide once",
     "provide stat",
     "stats provide",
@@ -476,6 +478,8 @@ fn cli_through_the_daemon_prints_what_it_prints_locally() {
 /// The invocations, in order: each changes both repos alike.
 fn table(p: &mut Parity, seeded: &str) {
     // ---- tools that need no repo ----
+    // Nothing queued in a fresh repo, nor on the daemon: both print nothing with -q.
+    p.ok(&["provide", "clear", "-q"]);
     p.ok(&["version"]);
     p.ok(&["version", "--all"]);
     p.ok(&["version", "-n"]);
@@ -776,6 +780,18 @@ fn not_both_ways(p: &mut Parity, ra: &TestRepo, rb: &TestRepo, daemon: &mut Daem
     let block = String::from_utf8_lossy(&put.stdout).trim().to_string();
     check(p, &["routing", "provide", "-v", &block], OFFLINE, &has(&format!("provided {block} to ")));
     check(p, &["provide", "once", &block], OFFLINE, &|out: &str| out.is_empty());
+    // A value record: stored through the daemon's DHT, read back from it.
+    let kp = rubo_node::rubo_net::libp2p::identity::Keypair::generate_ed25519();
+    let name = rubo_ipns::Name::from_public_key(&kp.public());
+    let eol = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    let rec = rubo_ipns::Record::create(&kp, b"/ipfs/bafkqaaa", 1, eol, std::time::Duration::ZERO, Default::default())
+        .expect("record");
+    let rec_file = ra.path().join("ipns-record");
+    std::fs::write(&rec_file, rec.as_bytes()).expect("write record");
+    let key = format!("/ipns/{name}");
+    let rec_path = rec_file.to_str().expect("utf-8");
+    check(p, &["routing", "put", &key, rec_path], OFFLINE, &|out: &str| !out.trim().is_empty());
+    check(p, &["routing", "get", &key], OFFLINE, &has("/ipfs/bafkqaaa"));
     check(
         p,
         &["stats", "bw"],

@@ -487,7 +487,7 @@ fn add_deref_args_and_fast_provide() {
     r.fails(&["add", "--fast-provide-root=maybe", fs]);
     r.ok(&["pin", "add", "--fast-provide-root", &q]);
     let help = r.ok(&["add", "--help"]);
-    assert!(help.contains("--fast-provide-root") && help.contains("no effect until rubo"), "{help}");
+    assert!(help.contains("--fast-provide-root") && help.contains("--fast-provide-wait"), "{help}");
     let car = t.path().join("x.car");
     std::fs::write(&car, r.run(&["dag", "export", &q]).stdout).unwrap();
     r.ok(&["dag", "import", "--fast-provide-root=false", "--fast-provide-wait", car.to_str().unwrap()]);

@@ -145,6 +145,9 @@ pub struct Keystore {
     ds: Arc<dyn Datastore>,
 }
 
+/// A walk of the keys to provide: hands each to the callback until it returns false.
+pub type Walk<'a> = dyn FnMut(&mut dyn FnMut(Multihash) -> bool) + 'a;
+
 /// Figures of one sweep, for `provide stat` and the benchmark.
 #[derive(Clone, Debug, Default)]
 pub struct SweepReport {
@@ -165,7 +168,7 @@ impl Keystore {
 
     /// Replaces the keys with what `walk` yields (streamed, committed in batches): entries of an
     /// earlier generation left over are deleted afterwards. How many keys it holds.
-    pub fn rebuild(&self, walk: &mut dyn FnMut(&mut dyn FnMut(Multihash) -> bool)) -> Result<u64, NodeError> {
+    pub fn rebuild(&self, walk: &mut Walk<'_>) -> Result<u64, NodeError> {
         let generation = self.generation().wrapping_add(1);
         let mut batch = Batch::new();
         let mut err = None;
@@ -178,11 +181,11 @@ impl Keystore {
             v.extend_from_slice(&bytes);
             batch.put(k, v);
             n += 1;
-            if batch.len() >= BATCH {
-                if let Err(e) = self.ds.commit(std::mem::take(&mut batch)) {
-                    err = Some(e);
-                    return false;
-                }
+            if batch.len() >= BATCH
+                && let Err(e) = self.ds.commit(std::mem::take(&mut batch))
+            {
+                err = Some(e);
+                return false;
             }
             true
         });
@@ -388,6 +391,7 @@ fn closest(key: &KadKey, candidates: &[RegionPeer], out: &mut Vec<usize>) {
 }
 
 /// Sends the keys of `region` (from `from` on) to its peers: each key to its `K` closest.
+#[allow(clippy::too_many_arguments)] // One call site; a struct would only rename them.
 pub async fn send_region(
     net: &NetHandle,
     table: DhtNet,
@@ -555,7 +559,7 @@ mod tests {
     #[test]
     fn regions_hold_at_least_k_peers() {
         // 20 peers under 0..., 25 under 10..., 5 under 11...: "0" is a region; "1" cannot split.
-        let mut peers: Vec<RegionPeer> = (0..20).map(|i| peer_at(i)).collect();
+        let mut peers: Vec<RegionPeer> = (0..20).map(peer_at).collect();
         peers.extend((0..25).map(|i| peer_at(0x80 | i)));
         peers.extend((0..5).map(|i| peer_at(0xc0 | i)));
         let r = plan(&peers);
