@@ -203,3 +203,38 @@ fn a_strategy_kubo_refuses_keeps_the_daemon_from_starting() {
         );
     });
 }
+
+#[test]
+fn the_sweeping_reprovider_announces_what_was_added_offline() {
+    in_netns("the_sweeping_reprovider_announces_what_was_added_offline", || {
+        let hub = TestRepo::new();
+        let _hub_d = Daemon::start(&hub, &[]);
+        let prov = TestRepo::new();
+        prov.ok(&["config", "Routing.Type", "dhtclient"]);
+        // Added with no daemon: nothing queued it, only a reprovide can announce it.
+        let work = tempfile::tempdir().expect("tmp");
+        let f = work.path().join("f");
+        std::fs::write(&f, data(3000, 9)).expect("write");
+        let root = prov.ok(&["add", "-Q", "--chunker=size-1000", f.to_str().expect("utf-8")]);
+        let blocks = 1 + prov.ok(&["refs", &root]).lines().count() as u64;
+        let _prov_d = Daemon::start(&prov, &[]);
+        prov.ok(&["swarm", "connect", &rubo_addr(&hub)]);
+        let hub_id = rubo_id(&hub);
+        wait_until(Duration::from_secs(30), "the hub in the provider's LAN table", || {
+            lan_table(&prov).contains(&hub_id)
+        });
+        let prov_id = rubo_id(&prov);
+        // The run at start found nobody to send to; this one does.
+        prov.ok(&["bitswap", "reprovide"]);
+        wait_until(Duration::from_secs(60), "the offline-added root at the hub", || {
+            providers(&hub, &root).contains(&prov_id)
+        });
+        let s = stat(&prov);
+        let sweep = &s["Sweep"];
+        let n = |k: &str| sweep[k].as_u64().unwrap_or(0);
+        assert!(n("Keys") >= blocks, "the keystore holds every block: {s}");
+        assert!(n("KeysSent") >= blocks, "{s}");
+        assert!(n("Lookups") >= 1 && n("Lookups") < n("KeysSent"), "fewer lookups than keys: {s}");
+        assert!(n("Messages") >= blocks, "each key went to the hub at least: {s}");
+    });
+}

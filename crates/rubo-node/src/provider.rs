@@ -271,6 +271,7 @@ pub struct Provider {
     queue: Arc<ProvideQueue>,
     pub(crate) counters: Arc<ProvideCounters>,
     sweep: Arc<Mutex<SweepStatus>>,
+    kick: Arc<Notify>,
 }
 
 impl Provider {
@@ -284,13 +285,19 @@ impl Provider {
         let (tx, rx) = mpsc::channel(FEED);
         let counters = Arc::new(ProvideCounters::default());
         let sweep = Arc::new(Mutex::new(SweepStatus::default()));
+        let kick = Arc::new(Notify::new());
         tokio::spawn(work(net.clone(), rx, cfg.workers, counters.clone()));
         if let Some(every) = cfg.interval {
-            tokio::spawn(reprovide(net, ds, all_keys, every, counters.clone(), sweep.clone()));
+            tokio::spawn(reprovide(net, ds, all_keys, every, counters.clone(), sweep.clone(), kick.clone()));
         }
         let queue = ProvideQueue::new(QUEUE);
         tokio::spawn(queue.clone().pump(tx));
-        Arc::new(Self { cfg, queue, counters, sweep })
+        Arc::new(Self { cfg, queue, counters, sweep, kick })
+    }
+
+    /// Starts a reprovide cycle now (`bitswap reprovide`), over everything the strategy covers.
+    pub fn reprovide_now(&self) {
+        self.kick.notify_one();
     }
 
     /// The reprovider's last sweep, for `provide stat`.
@@ -613,19 +620,27 @@ async fn reprovide(
     every: Duration,
     counters: Arc<ProvideCounters>,
     status: Arc<Mutex<SweepStatus>>,
+    kick: Arc<Notify>,
 ) {
     use crate::sweep::{Keystore, Pace, SweepState};
     use rubo_net::DhtNet;
     let keystore = Keystore::new(ds.clone());
     let tables = [DhtNet::Lan, DhtNet::Wan];
     let now = || SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let mut first = true;
+    // At start (and when kicked, `bitswap reprovide`) everything goes out at once, until a run
+    // succeeds; later cycles are spread over the interval.
+    let mut urgent = true;
+    let mut fresh_cycle = false;
     loop {
         let saved: Vec<Option<SweepState>> = tables.iter().map(|t| SweepState::load(&*ds, *t)).collect();
-        let resuming =
-            saved.iter().flatten().any(|s| s.next.is_some() && s.cycle_start.saturating_add(every.as_secs()) > now());
+        let resuming = !fresh_cycle
+            && saved
+                .iter()
+                .flatten()
+                .any(|s| s.next.is_some() && s.cycle_start.saturating_add(every.as_secs()) > now());
+        fresh_cycle = false;
         let (states, pace) = if resuming {
-            (saved, Pace::Spread { interval: every })
+            (saved, if urgent { Pace::Now } else { Pace::Spread { interval: every } })
         } else {
             let (ks, w) = (keystore.clone(), walk.clone());
             let built = tokio::task::spawn_blocking(move || ks.rebuild(&mut |each| w(each))).await;
@@ -642,10 +657,9 @@ async fn reprovide(
             for t in tables {
                 let _ = cycle.save(&*ds, t);
             }
-            let pace = if first { Pace::Now } else { Pace::Spread { interval: every } };
+            let pace = if urgent { Pace::Now } else { Pace::Spread { interval: every } };
             (vec![Some(cycle); tables.len()], pace)
         };
-        first = false;
         counters.last_reprovide.store(now(), Ordering::Relaxed);
         let mut ok = true;
         let runs = tables.iter().zip(states).filter_map(|(t, s)| s.map(|s| (*t, s))).map(|(t, s)| {
@@ -691,7 +705,16 @@ async fn reprovide(
         } else {
             Duration::from_secs(60)
         };
-        tokio::time::sleep(wait).await;
+        if ok {
+            urgent = false;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = kick.notified() => {
+                urgent = true;
+                fresh_cycle = true;
+            }
+        }
     }
 }
 

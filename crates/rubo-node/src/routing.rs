@@ -348,7 +348,18 @@ impl Node {
             avg_ms: ld(&c.total_ms).checked_div(ld(&c.provided) + ld(&c.failed)).unwrap_or(0),
             strategy: p.cfg.strategy.to_string(),
             interval: p.cfg.interval,
+            sweep: p.sweep_status(),
         })
+    }
+
+    /// Starts a reprovide cycle now (`bitswap reprovide`); nothing when the node does not
+    /// provide (Kubo's command succeeds the same).
+    pub fn reprovide_now(&self) -> Result<(), NodeError> {
+        self.online_net()?;
+        if let Some(p) = self.inner.provider.get() {
+            p.reprovide_now();
+        }
+        Ok(())
     }
 
     /// Starts announcing what the node stores, when a DHT runs and
@@ -588,6 +599,8 @@ pub struct ProvideStat {
     pub avg_ms: u64,
     pub strategy: String,
     pub interval: Option<Duration>,
+    /// The sweeping reprovider's figures.
+    pub sweep: crate::provider::SweepStatus,
 }
 
 fn net_error(e: rubo_net::NetError) -> NodeError {

@@ -198,8 +198,8 @@ fn no_text(_: Value, _: &mut Printer<'_>) -> Result<(), CmdError> {
 }
 
 async fn reprovide(ctx: Ctx) -> Result<Output, CmdError> {
-    // Online only, as Kubo. Announcing needs content routing (the DHT), which
-    // this node does not run yet: there is nobody to reprovide to.
+    // Online only, as Kubo: a sweep of everything the strategy covers, started now.
     let _ = bitswap(&ctx)?;
+    ctx.node()?.reprovide_now()?;
     Ok(Output::None)
 }

@@ -450,6 +450,24 @@ struct ProvideStatOut {
     in_flight: u64,
     last_reprovide: u64,
     avg_provide_ms: u64,
+    sweep: SweepOut,
+}
+
+/// The sweeping reprovider: keys in its keystore, and totals since the daemon started.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SweepOut {
+    keys: u64,
+    cycles: u64,
+    cycle_start: u64,
+    regions: u64,
+    lookups: u64,
+    peers: u64,
+    keys_sent: u64,
+    messages: u64,
+    failed_peers: u64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    last_error: String,
 }
 
 async fn provide_stat(ctx: Ctx, _req: Request) -> Result<Output, CmdError> {
@@ -464,6 +482,18 @@ async fn provide_stat(ctx: Ctx, _req: Request) -> Result<Output, CmdError> {
         in_flight: s.in_flight,
         last_reprovide: s.last_reprovide,
         avg_provide_ms: s.avg_ms,
+        sweep: SweepOut {
+            keys: s.sweep.keys,
+            cycles: s.sweep.cycles,
+            cycle_start: s.sweep.cycle_start,
+            regions: s.sweep.report.regions,
+            lookups: s.sweep.report.lookups,
+            peers: s.sweep.report.peers,
+            keys_sent: s.sweep.report.keys,
+            messages: s.sweep.report.messages,
+            failed_peers: s.sweep.report.failed_peers,
+            last_error: s.sweep.last_error.unwrap_or_default(),
+        },
     })
 }
 
@@ -493,5 +523,14 @@ fn provide_stat_text(v: Value, p: &mut Printer<'_>) -> Result<(), CmdError> {
     p.out(&format!(
         "Strategy:\t{}\nInterval:\t{}\nQueued:\t\t{}\nProvided:\t{}\nFailed:\t\t{}\nDropped:\t{}\nIn flight:\t{}\nAvg provide:\t{} ms\n",
         s.strategy, s.interval, s.queued, s.provided, s.failed, s.dropped, s.in_flight, s.avg_provide_ms
-    ))
+    ))?;
+    let w = &s.sweep;
+    p.out(&format!(
+        "Sweep:\n\tKeys:\t\t{}\n\tCycles:\t\t{}\n\tRegions:\t{}\n\tLookups:\t{}\n\tPeers:\t\t{}\n\tKeys sent:\t{}\n\tMessages:\t{}\n\tFailed peers:\t{}\n",
+        w.keys, w.cycles, w.regions, w.lookups, w.peers, w.keys_sent, w.messages, w.failed_peers
+    ))?;
+    if !w.last_error.is_empty() {
+        p.out(&format!("\tLast error:\t{}\n", w.last_error))?;
+    }
+    Ok(())
 }
