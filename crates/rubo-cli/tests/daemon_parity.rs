@@ -62,6 +62,9 @@ const NOT_BOTH_WAYS: &[&str] = &[
     "stats dht",
     // The daemon's log (Kubo's NoLocal).
     "log level",
+    // Needs the repo to itself (Kubo's DaemonNotRunning) and makes a random
+    // identity: tests/keys_names.rs checks it.
+    "key rotate",
     // Stops the daemon: run last.
     "shutdown",
 ];
@@ -420,6 +423,16 @@ fn cli_through_the_daemon_prints_what_it_prints_locally() {
         std::fs::write(w.join("data.json"), br#"{"a":1,"b":[1,2,3],"c":{"d":"e"}}"#).unwrap();
         std::fs::write(w.join("encoded.txt"), b"mMTIzNDU2Nzg5").unwrap();
         std::fs::write(w.join("garbage.car"), b"not a car at all").unwrap();
+        // A key to import (the same on both sides) and a record it signed
+        // (Ed25519 signatures are deterministic, the EOL fixed).
+        let kp = rubo_node::rubo_net::libp2p::identity::Keypair::generate_ed25519();
+        std::fs::write(w.join("k.key"), kp.to_protobuf_encoding().unwrap()).unwrap();
+        let eol = std::time::UNIX_EPOCH + Duration::from_secs(4_102_444_800); // 2100-01-01
+        let rec =
+            rubo_ipns::Record::create(&kp, b"/ipfs/bafkqaaa", 7, eol, Duration::from_secs(60), Default::default())
+                .unwrap();
+        std::fs::write(w.join("ipns.rec"), rec.as_bytes()).unwrap();
+        std::fs::write(w.join("ipns.name"), rubo_ipns::Name::from_public_key(&kp.public()).to_string()).unwrap();
         // A CAR of a DAG neither repo has, from a scratch repo.
         let scratch = TestRepo::new();
         let car_root = scratch.ok_stdin(&["add", "-q"], &noise(3, 400_000));
@@ -696,6 +709,7 @@ fn table(p: &mut Parity, seeded: &str) {
     p.ok(&["config", "profile", "apply", "--dry-run", "server"]);
     p.ok(&["config", "profile", "apply", "test"]);
     p.err(&["config", "profile", "apply", "no-such-profile"]);
+    keys_and_names(p, seeded);
     let boot = "/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWQjRJxihF8Eavh5xdVrSd3KK1rCJXtXJu9AqBRdsunbSc";
     p.ok(&["bootstrap", "add", boot]);
     p.ok(&["bootstrap"]);
@@ -705,6 +719,44 @@ fn table(p: &mut Parity, seeded: &str) {
     p.ok(&["bootstrap", "add", boot]);
     p.ok(&["bootstrap", "rm", "all"]);
     p.ok(&["bootstrap", "list"]);
+}
+
+/// `key` and `name`: a key imported on both sides signs alike; generated
+/// keys differ only in their IDs; names are published and resolved without
+/// the network (`--offline`), records read from the same file.
+fn keys_and_names(p: &mut Parity, seeded: &str) {
+    fn mask_id(s: &str) -> String {
+        mask_json(s, "Id")
+    }
+    let name = std::fs::read_to_string(p.a.work.join("ipns.name")).unwrap();
+    let imported = p.ok(&["key", "import", "imported", "k.key"]);
+    p.err(&["key", "import", "imported", "k.key"]);
+    p.err(&["key", "import", "self", "k.key"]);
+    p.ok(&["key", "rename", "imported", "renamed"]);
+    p.err(&["key", "rename", "self", "x"]);
+    p.ok(&["key", "ls", "-l"]);
+    p.ok(&["key", "list", "--enc=json"]);
+    let signed = p.ok(&["key", "sign", "--key=renamed", "small.txt", "--enc=json"]);
+    let sig: serde_json::Value = serde_json::from_str(&signed).unwrap_or_default();
+    let sig = sig["Signature"].as_str().unwrap_or("").to_string();
+    p.ok(&["key", "verify", "--key=renamed", &format!("--signature={sig}"), "small.txt"]);
+    p.ok(&["key", "verify", &format!("--key={imported}"), &format!("--signature={sig}"), "small.txt"]);
+    p.ok(&["key", "export", "renamed", "-o", "exported.key"]);
+    p.err(&["key", "export", "self"]);
+    p.ok_norm(&["key", "gen", "generated", "--enc=json"], mask_id);
+    p.err(&["key", "gen", "generated"]);
+    p.ok_norm(&["key", "rm", "generated", "renamed", "--enc=json"], mask_id);
+    p.err(&["key", "rm", "nope"]);
+    p.ok(&["name", "inspect", "ipns.rec"]);
+    p.ok(&["name", "inspect", "--verify", &name, "ipns.rec", "--enc=json"]);
+    p.err(&["name", "inspect", "small.txt"]);
+    p.ok(&["--offline", "name", "put", "--allow-offline", &name, "ipns.rec"]);
+    p.err(&["--offline", "name", "put", &name, "small.txt"]);
+    p.ok(&["--offline", "name", "resolve", &name]);
+    p.ok(&["--offline", "name", "get", &name]);
+    p.err(&["--offline", "name", "publish", &format!("/ipfs/{seeded}")]);
+    p.ok(&["--offline", "name", "publish", "--allow-offline", &format!("/ipfs/{seeded}")]);
+    p.ok(&["--offline", "name", "resolve"]);
 }
 
 /// Runs `args` locally on A and through the daemon on B: the daemon answers,

@@ -139,6 +139,21 @@ fn key_gen_ls_rename_rm_export_import_round_trip() {
 }
 
 #[test]
+fn key_rotate_keeps_the_old_identity_under_the_given_name() {
+    let r = TestRepo::new();
+    let old = json(&r.ok(&["id"]))["ID"].as_str().expect("ID").to_string();
+    assert!(r.fails(&["key", "rotate"]).contains("keystore name for backing up old key must be provided"));
+    assert!(r.fails(&["key", "rotate", "-o", "self"]).contains("keystore name for back up cannot be named 'self'"));
+    let out = r.ok(&["key", "rotate", "-o", "previous"]);
+    assert!(out.starts_with("generating ED25519 keypair...done\npeer identity: "), "{out}");
+    let new = json(&r.ok(&["id"]))["ID"].as_str().expect("ID").to_string();
+    assert_ne!(new, old);
+    assert!(out.ends_with(&new), "{out}");
+    let ls = json(&r.ok(&["key", "ls", "--ipns-base=b58mh", "--enc=json"]));
+    assert_eq!(ls["Keys"], serde_json::json!([{"Name": "self", "Id": new}, {"Name": "previous", "Id": old}]));
+}
+
+#[test]
 fn sign_and_verify_with_kubo_prefix() {
     let r = TestRepo::new();
     r.ok(&["key", "gen", "signer"]);

@@ -309,7 +309,7 @@ impl Node {
     /// sequence number past the held one (or `sequence`, if higher), kept
     /// here and, online, put to the DHT.
     pub async fn name_publish(&self, value: &str, opts: &PublishOptions) -> Result<Record, NodeError> {
-        if !opts.allow_offline && !self.is_online() {
+        if !opts.allow_offline && !self.ipns_online() {
             return Err(KeysError::Offline(PUBLISH_OFFLINE_ERROR).into());
         }
         let key = self.publish_key(&opts.key)?;
@@ -330,7 +330,7 @@ impl Node {
             Record::create(key.keypair(), value.as_bytes(), sequence, eol, ttl, rubo_ipns::CreateOptions::default())
                 .map_err(|e| KeysError::Key(e.to_string()))?;
         self.ipns_keep_record(&name, record.as_bytes())?;
-        if self.is_online() {
+        if self.ipns_online() {
             self.routing_put(&name.to_path(), record.as_bytes().to_vec()).await?;
         }
         Ok(record)
@@ -343,7 +343,7 @@ impl Node {
         let local = self.ipns_local_record(name)?;
         let mut best: Option<Record> = None;
         let mut last_err: Option<IpnsError> = None;
-        if self.is_online() && !self.is_offline_view() {
+        if self.ipns_online() {
             match self.routing_get(&name.to_path()).await {
                 Ok(bytes) => match rubo_ipns::validate(name, &bytes, now) {
                     Ok(r) => best = Some(r),
@@ -400,8 +400,10 @@ impl Node {
         Err(KeysError::TooDeep.into())
     }
 
-    fn is_offline_view(&self) -> bool {
-        self.offline
+    /// Whether names go to and come from the DHT: online, and not a view
+    /// asked to stay offline (`--offline` on a running daemon).
+    pub fn ipns_online(&self) -> bool {
+        self.is_online() && !self.offline
     }
 }
 

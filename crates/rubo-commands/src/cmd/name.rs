@@ -406,7 +406,7 @@ fn ipns_name(arg: &str) -> Result<Name, CmdError> {
 async fn get(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
     let node = ctx.node()?;
     let name = ipns_name(req.arg(0, "name")?)?;
-    let bytes = if node.is_online() && !req.global.offline {
+    let bytes = if node.ipns_online() && !req.global.offline {
         node.routing_get(&name.to_path()).await?
     } else {
         node.ipns_local_record(&name)?.ok_or_else(|| CmdError::new("routing: not found"))?
@@ -444,7 +444,7 @@ async fn put(ctx: Ctx, mut req: Request) -> Result<Output, CmdError> {
             )));
         }
     }
-    let online = node.is_online() && !req.global.offline;
+    let online = node.ipns_online() && !req.global.offline;
     if !online && !allow_offline {
         return Err(CmdError::client(PUT_OFFLINE_ERROR));
     }
