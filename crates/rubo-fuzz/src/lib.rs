@@ -102,6 +102,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("gateway_host", gateway::host),
     ("bitswap_message", bitswap::message),
     ("routing_providers", routing::providers),
+    ("dht_store", routing::dht_store),
     ("ipns_record", ipns::record),
     ("ipns_name", ipns::name),
 ];

@@ -586,6 +586,12 @@ pub fn generated(target: &str) -> Vec<Vec<u8>> {
         "bitswap_message" => bitswap_seeds(&cids),
         "ipns_record" => ipns_record_seeds(),
         "ipns_name" => ipns_name_seeds(),
+        "dht_store" => vec![
+            // Split at 18: an expiry and one address as the store writes them, then junk.
+            [&[18u8][..], &u64::MAX.to_be_bytes()[..], &[0, 8, 4, 127, 0, 0, 1, 6, 15, 161][..], b"tail"].concat(),
+            vec![0],
+            vec![9, 0, 0, 0, 0, 0, 0, 0, 1, 255],
+        ],
         "routing_providers" => text(&[
             r#"{"Providers":[{"Schema":"peer","ID":"12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN","Addrs":["/ip4/127.0.0.1/tcp/4001"],"Protocols":["transport-bitswap"]}]}"#,
             "{\"Schema\":\"peer\",\"ID\":\"QmQoHKJZtPxGc1nHbWpHK1XVWihCEyRp4XiiUjqgs6yTsb\"}\n{\"Schema\":\"other\"}\n",

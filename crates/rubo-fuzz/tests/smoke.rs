@@ -44,6 +44,7 @@ fn regressions_are_in_the_corpus() {
         ("types_block", "regress-identity-base-not-utf8"),
         ("repo_flatfs", "regress-non-ascii-shard"),
         ("repo_units", "regress-float-duration"),
+        ("dht_store", "regress-expiry-overflow"),
     ] {
         let path = seeds::corpus_dir().join(target).join(file);
         assert!(path.is_file(), "{} is missing", path.display());

@@ -57,7 +57,8 @@ mod inbound;
 mod kadwire;
 mod peering;
 mod ping;
-mod store;
+#[doc(hidden)]
+pub mod store;
 mod transport;
 mod types;
 

@@ -16,3 +16,9 @@ pub fn providers(data: &[u8]) {
         let _ = Endpoint::parse(s);
     }
 }
+
+/// The DHT's record store over a datastore holding these bytes as records (a damaged repo):
+/// no panic, and never more providers per key than its limit.
+pub fn dht_store(data: &[u8]) {
+    rubo_net::store::fuzz_store(data);
+}
