@@ -369,6 +369,36 @@ impl DhtStore {
     }
 }
 
+/// Fuzzing entry (rubo-fuzz `dht_store`): a store whose datastore holds `data` as provider and
+/// value records (a damaged repo) answers, expires and lists without panicking.
+#[doc(hidden)]
+pub fn fuzz_store(data: &[u8]) {
+    let ds: Arc<dyn Datastore> = Arc::new(rubo_repo::MemDatastore::new());
+    let key = RecordKey::new(&b"k");
+    let split = data.first().map_or(0, |b| usize::from(*b)).min(data.len());
+    let (a, b) = data.split_at(split);
+    let mut batch = Batch::new();
+    let peer = PeerId::random();
+    let mut pk = b"/dht/lan/p/\x01k".to_vec();
+    pk.extend_from_slice(&peer.to_bytes());
+    batch.put(pk, a.to_vec());
+    // A key of arbitrary bytes after the prefix: not a valid peer id, or not even a length.
+    let mut odd = b"/dht/lan/p/".to_vec();
+    odd.extend_from_slice(b);
+    batch.put(odd, b.to_vec());
+    batch.put(b"/dht/lan/r/k".to_vec(), b.to_vec());
+    if ds.commit(batch).is_err() {
+        return;
+    }
+    let limits = StoreLimits { max_records: 4, max_value_bytes: 64, max_providers_per_key: 3, max_provider_records: 8 };
+    let mut s = DhtStore::open(ds, "/dht/lan/", PeerId::random(), limits);
+    let got = s.providers(&key);
+    assert!(got.len() <= limits.max_providers_per_key);
+    let _ = s.get(&key);
+    let _ = s.records().count();
+    let _ = s.expire(16);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -458,34 +488,4 @@ mod tests {
         assert!(decode_record(&RecordKey::new(&b"k"), &[0; 8]).is_none());
         assert!(decode_record(&RecordKey::new(&b"k"), &[0, 0, 0, 0, 0, 0, 0, 1, 40, 1]).is_none());
     }
-}
-
-/// Fuzzing entry (rubo-fuzz `dht_store`): a store whose datastore holds `data` as provider and
-/// value records (a damaged repo) answers, expires and lists without panicking.
-#[doc(hidden)]
-pub fn fuzz_store(data: &[u8]) {
-    let ds: Arc<dyn Datastore> = Arc::new(rubo_repo::MemDatastore::new());
-    let key = RecordKey::new(&b"k");
-    let split = data.first().map_or(0, |b| usize::from(*b)).min(data.len());
-    let (a, b) = data.split_at(split);
-    let mut batch = Batch::new();
-    let peer = PeerId::random();
-    let mut pk = b"/dht/lan/p/\x01k".to_vec();
-    pk.extend_from_slice(&peer.to_bytes());
-    batch.put(pk, a.to_vec());
-    // A key of arbitrary bytes after the prefix: not a valid peer id, or not even a length.
-    let mut odd = b"/dht/lan/p/".to_vec();
-    odd.extend_from_slice(b);
-    batch.put(odd, b.to_vec());
-    batch.put(b"/dht/lan/r/k".to_vec(), b.to_vec());
-    if ds.commit(batch).is_err() {
-        return;
-    }
-    let limits = StoreLimits { max_records: 4, max_value_bytes: 64, max_providers_per_key: 3, max_provider_records: 8 };
-    let mut s = DhtStore::open(ds, "/dht/lan/", PeerId::random(), limits);
-    let got = s.providers(&key);
-    assert!(got.len() <= limits.max_providers_per_key);
-    let _ = s.get(&key);
-    let _ = s.records().count();
-    let _ = s.expire(16);
 }
