@@ -277,6 +277,10 @@ fn a_name_published_on_one_daemon_resolves_on_another_through_the_dht() {
         let name = out["Name"].as_str().expect("Name").to_string();
         assert_eq!(out["Value"], value.as_str());
 
+        // The identity cannot rotate under a running daemon (Kubo's refusal).
+        let err = a.fails(&["key", "rotate", "-o", "old"]);
+        assert!(err.contains("daemon is running. please stop it to run this command"), "{err}");
+
         // B has no record of its own: it finds A's through the DHT.
         assert_eq!(b.ok(&["name", "resolve", &name]), value);
         let got = b.run(&["name", "get", &name]);

@@ -192,7 +192,9 @@ pub(crate) fn specs() -> Vec<Spec> {
         },
         Spec {
             path: "key rotate",
-            repo: RepoUse::Write,
+            // The handler takes the repo itself, to answer Kubo's words when
+            // a daemon holds it.
+            repo: RepoUse::None,
             repo_for: None,
             args: ArgKind::Strings,
             local_only: true,
@@ -564,14 +566,32 @@ struct RotateOutput {
     peer_id: String,
 }
 
+/// Kubo's `DaemonNotRunning` refusal.
+const DAEMON_RUNNING: &str = "rubo daemon is running. please stop it to run this command";
+
+fn open_exclusive(ctx: &Ctx) -> Result<Node, CmdError> {
+    use rubo_node::rubo_repo::{LockMode, RepoError, lock::LockError};
+    let (path, config) = match ctx {
+        Ctx::Node(n) => return Ok(n.clone()),
+        Ctx::None { repo_path, config_file } => (repo_path, config_file.as_deref()),
+    };
+    match Node::open_with_config(path, config, LockMode::Exclusive, "rubo key rotate") {
+        Ok(n) => Ok(n),
+        Err(rubo_node::NodeError::Repo(RepoError::Lock(LockError::Held { .. }))) => {
+            Err(CmdError::client(DAEMON_RUNNING))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn rotate(ctx: Ctx, req: Request) -> Result<Output, CmdError> {
-    let node: Node = ctx.node()?.clone();
     let Some(old) = req.opts.str("oldkey").map(str::to_string) else {
         return Err(CmdError::client("keystore name for backing up old key must be provided"));
     };
     if old == SELF {
         return Err(CmdError::client("keystore name for back up cannot be named 'self'"));
     }
+    let node = open_exclusive(&ctx)?;
     let (kind, size) = key_type(&req)?;
     let bits = size.unwrap_or(2048);
     let key = tokio::task::spawn_blocking(move || PrivateKey::generate(kind, bits))
